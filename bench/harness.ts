@@ -1,0 +1,59 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { connect, type Db } from '../src/db/connection.ts';
+import { startEmbeddedServer, type EmbeddedServer } from '../src/db/embedded.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+
+/** A throwaway embedded server for one benchmark script. */
+export async function benchServer(): Promise<{ server: EmbeddedServer; done: () => Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'fu-bench-'));
+  chmodSync(dataDir, 0o755);
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+  const server = await startEmbeddedServer(dataDir, port);
+  return {
+    server,
+    done: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A new, empty, migrated database on the server. */
+export async function freshDatabase(adminUrl: string, name: string): Promise<Db> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const { db, pool } = connect(url.toString(), 10);
+  await migrateToLatest(db);
+  return { db, pool, location: name, close: () => db.destroy() };
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Prints a Markdown table: one row per measurement, runs in ms and their median. */
+export function printTable(title: string, rows: { name: string; runsMs: number[]; note?: string }[]): void {
+  console.log(`\n### ${title}\n`);
+  console.log('| measurement | runs (s) | median (s) | note |');
+  console.log('| --- | --- | --- | --- |');
+  for (const r of rows) {
+    const runs = r.runsMs.map((x) => (x / 1000).toFixed(2)).join(', ');
+    console.log(`| ${r.name} | ${runs} | ${(median(r.runsMs) / 1000).toFixed(2)} | ${r.note ?? ''} |`);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Test runner: starts one embedded PostgreSQL server for the whole run, migrates a template
+ * database once, then runs every `*.test.ts` under the given folder with node's test runner.
+ * Each test file clones the template into a database of its own (test/helpers/db.ts), so files
+ * run in parallel without seeing each other's rows.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect, ensureDatabase } from '../src/db/connection.ts';
+import { startEmbeddedServer } from '../src/db/embedded.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+
+const TEMPLATE = 'fu_template';
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f))
+    .sort();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const [dir = 'test', ...extra] = process.argv.slice(2);
+const files = testFiles(dir);
+if (files.length === 0) {
+  console.error(`No *.test.ts files under ${dir}`);
+  process.exit(1);
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'fu-test-'));
+chmodSync(dataDir, 0o755); // the server runs as the postgres user when we are root
+const server = await startEmbeddedServer(dataDir, await freePort());
+let code = 1;
+try {
+  const templateUrl = await ensureDatabase(server.adminUrl, TEMPLATE);
+  const template = connect(templateUrl, 1);
+  await migrateToLatest(template.db);
+  await template.db.destroy();
+
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...extra, ...files],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, FU_TEST_ADMIN_URL: server.adminUrl, FU_TEST_TEMPLATE: TEMPLATE },
+    },
+  );
+  code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+} finally {
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(code);

@@ -1,0 +1,192 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import path from 'node:path';
+import { loadConfig } from './config.ts';
+import { openDatabase, type Db } from './db/connection.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { loadDemoMarket } from './demo/load.ts';
+import { ImportError } from './imports/csv.ts';
+import { importCompanies } from './imports/companies.ts';
+import { importPortfolio } from './imports/portfolio.ts';
+import { importPrices } from './imports/prices.ts';
+import { runMainJob } from './main-job.ts';
+import { createUser } from './users/users.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+interface Command {
+  usage: string;
+  summary: string;
+  options?: Options;
+  /** Returns the exit code. */
+  run(args: { values: Values; positionals: string[]; db: () => Promise<Db> }): Promise<number>;
+}
+
+class UsageError extends Error {}
+
+const str = (v: Values, name: string): string | undefined =>
+  typeof v[name] === 'string' ? (v[name] as string) : undefined;
+function positiveNumber(v: Values, name: string): number | undefined {
+  const s = str(v, name);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${s}"`);
+  return n;
+}
+function onePath(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected one ${what}`);
+  return path.resolve(positionals[0]!);
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    usage: 'start',
+    summary: 'the main job: start the database, migrate, load the demo market if empty, run the batch',
+    run: async () => runMainJob(loadConfig()),
+  },
+  'db migrate': {
+    usage: 'db migrate',
+    summary: 'apply pending schema migrations',
+    run: async ({ db }) => {
+      const d = await db();
+      const applied = await migrateToLatest(d.db);
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Schema is up to date.');
+      return 0;
+    },
+  },
+  'import prices': {
+    usage: 'import prices PATH',
+    summary:
+      'daily closes: a long CSV/.csv.gz (symbol,date,close[,open,high,low,volume]) or a folder of SYMBOL.csv',
+    run: async ({ positionals, db }) => {
+      const target = onePath(positionals, 'file or folder');
+      const d = await db();
+      const started = performance.now();
+      const summary = await importPrices(d.pool, target, (r) => {
+        if (r instanceof ImportError) console.error(r.message);
+        else
+          console.log(
+            `${path.basename(r.file)}: ${r.rows} rows, ${r.symbols} symbols: ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged`,
+          );
+      });
+      const files = summary.results.length + summary.failures.length;
+      console.log(
+        `${summary.results.length} of ${files} file(s) imported in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+          (summary.failures.length ? `; ${summary.failures.length} rejected` : ''),
+      );
+      return summary.failures.length ? 1 : 0;
+    },
+  },
+  'import companies': {
+    usage: 'import companies PATH',
+    summary: 'company profiles (columns of companies.csv; extra columns kept)',
+    run: async ({ positionals, db }) => {
+      const d = await db();
+      const r = await importCompanies(d.pool, onePath(positionals, 'file'));
+      console.log(`${r.rows} companies: ${r.written} written, ${r.unchanged} unchanged`);
+      return 0;
+    },
+  },
+  'import portfolio': {
+    usage: 'import portfolio PATH --name NAME --owner USER [--equity AMOUNT] [--currency USD]',
+    summary: "a portfolio's full position list (replaces the portfolio's positions)",
+    options: {
+      name: { type: 'string' },
+      owner: { type: 'string' },
+      equity: { type: 'string' },
+      currency: { type: 'string' },
+    },
+    run: async ({ values, positionals, db }) => {
+      const name = str(values, 'name');
+      const owner = str(values, 'owner');
+      if (!name || !owner) throw new UsageError('--name and --owner are required');
+      const currency = str(values, 'currency');
+      if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
+        throw new UsageError('--currency must be a 3-letter ISO code');
+      const d = await db();
+      const r = await importPortfolio(d.pool, onePath(positionals, 'file'), {
+        name,
+        owner,
+        equity: positiveNumber(values, 'equity'),
+        currency,
+      });
+      console.log(
+        `Portfolio "${name}" (id ${r.portfolioId}${r.created ? ', new' : ''}): ${r.positions} positions: ` +
+          `${r.inserted} new, ${r.updated} changed, ${r.deleted} removed`,
+      );
+      return 0;
+    },
+  },
+  'users create': {
+    usage: 'users create USERNAME [--admin] [--replace]   (password from FU_NEW_PASSWORD or --password)',
+    summary: 'create a user (or reset one with --replace)',
+    options: { password: { type: 'string' }, admin: { type: 'boolean' }, replace: { type: 'boolean' } },
+    run: async ({ values, positionals, db }) => {
+      if (positionals.length !== 1) throw new UsageError('expected one USERNAME');
+      const password = str(values, 'password') ?? process.env.FU_NEW_PASSWORD;
+      if (!password) throw new UsageError('give the password in FU_NEW_PASSWORD (or --password)');
+      const d = await db();
+      const id = await createUser(
+        d.db,
+        { username: positionals[0]!, password, isAdmin: values.admin === true },
+        values.replace === true,
+      );
+      console.log(`User ${positionals[0]} (id ${id}) saved.`);
+      return 0;
+    },
+  },
+  'demo load': {
+    usage: 'demo load [--stocks 500] [--seed N]',
+    summary: 'generate the deterministic demo market and import it',
+    options: { stocks: { type: 'string' }, seed: { type: 'string' } },
+    run: async ({ values, db }) => {
+      const config = loadConfig();
+      const d = await db();
+      const r = await loadDemoMarket(d.db, d.pool, path.join(config.dataDir, 'demo'), config.demoPassword, {
+        stocks: positiveNumber(values, 'stocks'),
+        seed: positiveNumber(values, 'seed'),
+      });
+      console.log(
+        `Demo market: ${r.symbols} symbols × ${r.dates} days, ${r.portfolios} portfolios; files in ${r.folder}`,
+      );
+      return 0;
+    },
+  },
+};
+
+function help(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  factor-universe ${c.usage}\n      ${c.summary}`);
+  return `Usage:\n${lines.join('\n')}\n\nConfiguration: DATABASE_URL (external PostgreSQL; default embedded), FU_DATA_DIR, FU_PG_PORT, FU_CONFIG.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const key = [argv.slice(0, 2).join(' '), argv[0] ?? ''].find((k) => k in COMMANDS);
+  if (!key || argv.includes('--help') || argv.includes('-h')) {
+    console.log(help());
+    return key || argv.length === 0 || argv.includes('--help') ? 0 : 2;
+  }
+  const command = COMMANDS[key]!;
+  let opened: Db | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv.slice(key.split(' ').length),
+      options: command.options ?? {},
+      allowPositionals: true,
+      strict: true,
+    });
+    return await command.run({
+      values,
+      positionals,
+      db: async () => (opened ??= await openDatabase(loadConfig())),
+    });
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(e as Error).message}\nUsage: factor-universe ${command.usage}`);
+      return 2;
+    }
+    console.error(e instanceof Error ? e.message : String(e));
+    return 1;
+  } finally {
+    await opened?.close();
+  }
+}

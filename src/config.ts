@@ -1,0 +1,67 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Runtime configuration. Precedence: environment variables, then the JSON config file
+ * (`factor-universe.config.json` in the working directory, or the path in `FU_CONFIG`),
+ * then the defaults below.
+ */
+export interface Config {
+  /** External PostgreSQL server. When unset, the embedded server is started. */
+  databaseUrl: string | undefined;
+  /** Root for everything the program writes locally (embedded cluster, demo artefacts). */
+  dataDir: string;
+  /** Port of the embedded server when this process starts it. */
+  embeddedPort: number;
+  /** Connections in the pool; batches run concurrently on their own connections. */
+  poolSize: number;
+  /** Password given to the `demo` user when the demo market is loaded. */
+  demoPassword: string;
+}
+
+const DEFAULTS: Config = {
+  databaseUrl: undefined,
+  dataDir: '.data',
+  embeddedPort: 54329,
+  poolSize: 10,
+  demoPassword: 'demo-password',
+};
+
+type FileConfig = Partial<Config>;
+
+function readConfigFile(file: string): FileConfig {
+  if (!existsSync(file)) return {};
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`${file}: expected a JSON object`);
+  }
+  return parsed as FileConfig;
+}
+
+function intFromEnv(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const file = env.FU_CONFIG ?? path.join(cwd, 'factor-universe.config.json');
+  const fromFile = readConfigFile(file);
+  const merged: Config = {
+    ...DEFAULTS,
+    ...fromFile,
+    ...definedOnly({
+      databaseUrl: env.DATABASE_URL || undefined,
+      dataDir: env.FU_DATA_DIR || undefined,
+      embeddedPort: intFromEnv('FU_PG_PORT', env.FU_PG_PORT),
+      poolSize: intFromEnv('FU_POOL_SIZE', env.FU_POOL_SIZE),
+      demoPassword: env.FU_DEMO_PASSWORD || undefined,
+    }),
+  };
+  return { ...merged, dataDir: path.resolve(cwd, merged.dataDir) };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

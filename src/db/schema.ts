@@ -1,0 +1,226 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/** Dates travel as ISO strings (`YYYY-MM-DD`) end to end: no time zone can shift a trading day. */
+export type IsoDate = string;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type PositionType = 'LONG' | 'SHORT' | 'LC' | 'LP' | 'SC' | 'SP';
+export type AssetType = 'equity' | 'etf' | 'option_underlying' | 'index';
+export type FactorMethod = 'ridge_regression' | 'spread_regression' | 'ols_market';
+export type QualityFlag = 'full_history' | 'limited_history' | 'capped';
+export type BatchStatus = 'running' | 'completed' | 'failed' | 'skipped';
+
+export interface SymbolUniverseTable {
+  symbol: string;
+  asset_type: Generated<AssetType>;
+  sector: string | null;
+  first_seen: IsoDate | null;
+  last_seen: IsoDate | null;
+  is_active: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+export interface MarketDataCacheTable {
+  symbol: string;
+  date: IsoDate;
+  close: number;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  volume: number | null;
+  source: Generated<string>;
+  updated_at: Timestamp;
+}
+
+export interface CompanyProfilesTable {
+  symbol: string;
+  company_name: string | null;
+  sector: string | null;
+  industry: string | null;
+  market_cap: number | null;
+  market_cap_date: IsoDate | null;
+  price_on_market_cap_date: number | null;
+  enterprise_value: number | null;
+  pe_ratio: number | null;
+  ps_ratio: number | null;
+  pb_ratio: number | null;
+  beta: number | null;
+  dividend_yield: number | null;
+  extra: JSONColumnType<Record<string, string>>;
+  updated_at: Timestamp;
+}
+
+export interface FactorDefinitionsTable {
+  id: number;
+  name: string;
+  category: 'style' | 'spread' | 'market';
+  method: FactorMethod;
+  long_proxy: string;
+  short_proxy: string | null;
+  window_days: number;
+  min_observations: number;
+  display_order: number;
+  metric_column: string;
+  description: string;
+  is_active: Generated<boolean>;
+}
+
+export interface SymbolFactorExposuresTable {
+  symbol: string;
+  factor_id: number;
+  calculation_date: IsoDate;
+  beta: number;
+  r_squared: number | null;
+  observations: number;
+  quality_flag: QualityFlag;
+  computed_at: Timestamp;
+}
+
+export interface SymbolDailyMetricsTable {
+  symbol: string;
+  metric_date: IsoDate;
+  current_price: number | null;
+  return_1d: number | null;
+  return_mtd: number | null;
+  return_ytd: number | null;
+  return_1m: number | null;
+  return_3m: number | null;
+  return_1y: number | null;
+  market_cap: number | null;
+  enterprise_value: number | null;
+  pe_ratio: number | null;
+  ps_ratio: number | null;
+  pb_ratio: number | null;
+  company_name: string | null;
+  sector: string | null;
+  industry: string | null;
+  factor_value: number | null;
+  factor_growth: number | null;
+  factor_momentum: number | null;
+  factor_quality: number | null;
+  factor_size: number | null;
+  factor_low_vol: number | null;
+  factor_growth_value_spread: number | null;
+  factor_momentum_spread: number | null;
+  factor_size_spread: number | null;
+  factor_quality_spread: number | null;
+  factor_market_beta: number | null;
+  data_quality_score: number | null;
+  updated_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  is_admin: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface PortfoliosTable {
+  id: Generated<number>;
+  owner_id: number;
+  name: string;
+  currency: Generated<string>;
+  equity_balance: number;
+  created_at: Timestamp;
+}
+
+export interface PositionsTable {
+  id: Generated<number>;
+  portfolio_id: number;
+  symbol: string;
+  position_type: PositionType;
+  quantity: number;
+  entry_price: number | null;
+  entry_date: IsoDate | null;
+  exit_date: IsoDate | null;
+  underlying_symbol: string | null;
+  strike_price: number | null;
+  expiration_date: IsoDate | null;
+  multiplier: Generated<number>;
+  implied_volatility: number | null;
+  created_at: Timestamp;
+}
+
+export interface PositionFactorExposuresTable {
+  position_id: number;
+  factor_id: number;
+  calculation_date: IsoDate;
+  portfolio_id: number;
+  symbol: string;
+  beta_symbol: string;
+  exposure_value: number;
+  beta: number;
+  delta: number | null;
+  r_squared: number | null;
+  observations: number;
+  quality_flag: QualityFlag;
+  is_option: boolean;
+  computed_at: Timestamp;
+}
+
+export interface FactorExposuresTable {
+  portfolio_id: number;
+  factor_id: number;
+  calculation_date: IsoDate;
+  source: Generated<'symbol' | 'position'>;
+  exposure_value: number;
+  exposure_dollar: number;
+  equity: number;
+  betas_date: IsoDate | null;
+  positions_total: number;
+  positions_missing: JSONColumnType<{ position_id: number; symbol: string }[]>;
+  computed_at: Timestamp;
+}
+
+export interface PortfolioSnapshotsTable {
+  portfolio_id: number;
+  snapshot_date: IsoDate;
+  equity: number;
+  total_value: number;
+  cash: number;
+  long_exposure: number;
+  short_exposure: number;
+  gross_exposure: number;
+  net_exposure: number;
+  daily_pnl: number | null;
+  daily_return: number | null;
+  cumulative_pnl: number | null;
+  portfolio_delta: number | null;
+  positions_count: number;
+  missing_prices: JSONColumnType<{ position_id: number; symbol: string }[]>;
+  computed_at: Timestamp;
+}
+
+export interface BatchRunsTable {
+  id: Generated<number>;
+  run_id: string;
+  run_date: IsoDate;
+  phase: string;
+  status: BatchStatus;
+  items_total: Generated<number>;
+  items_succeeded: Generated<number>;
+  items_failed: Generated<number>;
+  started_at: Timestamp;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  error: string | null;
+  details: JSONColumnType<Record<string, unknown>>;
+}
+
+export interface Database {
+  symbol_universe: SymbolUniverseTable;
+  market_data_cache: MarketDataCacheTable;
+  company_profiles: CompanyProfilesTable;
+  factor_definitions: FactorDefinitionsTable;
+  symbol_factor_exposures: SymbolFactorExposuresTable;
+  symbol_daily_metrics: SymbolDailyMetricsTable;
+  users: UsersTable;
+  portfolios: PortfoliosTable;
+  positions: PositionsTable;
+  position_factor_exposures: PositionFactorExposuresTable;
+  factor_exposures: FactorExposuresTable;
+  portfolio_snapshots: PortfolioSnapshotsTable;
+  batch_runs: BatchRunsTable;
+}

@@ -1,0 +1,196 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+
+/** One problem in an input file, located for a person to fix it. */
+export interface InputProblem {
+  line: number;
+  column?: string;
+  message: string;
+}
+
+/** Raised when a file is rejected; nothing of the file has been written. */
+export class ImportError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: InputProblem[],
+    readonly truncated = false,
+  ) {
+    const shown = problems.map((p) => `  ${formatProblem(file, p)}`).join('\n');
+    super(
+      `${path.basename(file)}: rejected, nothing imported\n${shown}${truncated ? '\n  (more problems not shown)' : ''}`,
+    );
+    this.name = 'ImportError';
+  }
+}
+
+export function formatProblem(file: string, p: InputProblem): string {
+  const where = `${file}:${p.line}`;
+  return p.column ? `${where}: column "${p.column}": ${p.message}` : `${where}: ${p.message}`;
+}
+
+/** Collects problems of one file, up to a limit, then stops the read. */
+export class ProblemList {
+  readonly problems: InputProblem[] = [];
+  truncated = false;
+  constructor(
+    readonly file: string,
+    private readonly limit = 20,
+  ) {}
+  add(line: number, column: string | undefined, message: string): void {
+    if (this.problems.length >= this.limit) {
+      this.truncated = true;
+      return;
+    }
+    this.problems.push(column === undefined ? { line, message } : { line, column, message });
+  }
+  get full(): boolean {
+    return this.truncated;
+  }
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new ImportError(this.file, this.problems, this.truncated);
+  }
+}
+
+/**
+ * Splits one CSV record (RFC 4180 quoting; a field may not span lines).
+ * Example: `a,"b,c",""""` → `['a', 'b,c', '"']`.
+ */
+export function splitCsvLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(',');
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) throw new Error('unterminated quoted field');
+        value += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      fields.push(value);
+      if (i >= line.length) return fields;
+      if (line[i] !== ',') throw new Error(`unexpected character after a quoted field at position ${i + 1}`);
+      i++;
+    } else {
+      const comma = line.indexOf(',', i);
+      if (comma < 0) {
+        fields.push(line.slice(i));
+        return fields;
+      }
+      fields.push(line.slice(i, comma));
+      i = comma + 1;
+    }
+  }
+}
+
+/**
+ * Calls `onLine` for each line of a `.csv` or `.csv.gz` file with its 1-based line number
+ * (a callback, not an async iterator: a million lines must not cost a million promises).
+ * Blank lines are skipped; a trailing `\r` is dropped. Returning `false` stops the read.
+ */
+export async function forEachLine(
+  file: string,
+  onLine: (line: string, lineNo: number) => boolean | void,
+): Promise<void> {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  let lineNo = 0;
+  let stopped = false;
+  const emit = (text: string): void => {
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) {
+        carry = text.slice(start);
+        return;
+      }
+      lineNo++;
+      let end = nl;
+      if (end > start && text.charCodeAt(end - 1) === 13) end--;
+      if (end > start && onLine(text.slice(start, end), lineNo) === false) {
+        stopped = true;
+        return;
+      }
+      start = nl + 1;
+    }
+  };
+  try {
+    for await (const chunk of input) {
+      emit(carry + decoder.write(chunk as Buffer));
+      if (stopped) return;
+    }
+    const rest = carry + decoder.end();
+    if (rest.length > 0) emit(rest + '\n');
+  } finally {
+    raw.destroy();
+  }
+}
+
+/**
+ * Reads a CSV with a header row and hands each record to `onRecord` as a column→value lookup.
+ * Checks that the required columns exist; column names are matched case-insensitively and trimmed.
+ */
+export async function readCsvRecords(
+  file: string,
+  required: readonly string[],
+  problems: ProblemList,
+  onRecord: (get: (column: string) => string, lineNo: number, header: readonly string[]) => void,
+): Promise<readonly string[]> {
+  let header: string[] | undefined;
+  let index = new Map<string, number>();
+  let fields: string[] = [];
+  const get = (column: string): string => {
+    const i = index.get(column);
+    return i === undefined ? '' : (fields[i] ?? '').trim();
+  };
+  await forEachLine(file, (line, lineNo) => {
+    if (problems.full) return false;
+    let parsed: string[];
+    try {
+      parsed = splitCsvLine(line);
+    } catch (e) {
+      problems.add(lineNo, undefined, `malformed CSV: ${(e as Error).message}`);
+      return;
+    }
+    if (!header) {
+      header = parsed.map((h) =>
+        h
+          .trim()
+          .toLowerCase()
+          .replace(/^\ufeff/, ''),
+      );
+      index = new Map(header.map((h, i) => [h, i]));
+      const missing = required.filter((c) => !index.has(c));
+      if (missing.length > 0) {
+        problems.add(
+          lineNo,
+          undefined,
+          `header lacks required column(s) ${missing.join(', ')} (found: ${header.join(', ')})`,
+        );
+        return false;
+      }
+      return;
+    }
+    if (parsed.length !== header.length) {
+      problems.add(lineNo, undefined, `expected ${header.length} fields, found ${parsed.length}`);
+      return;
+    }
+    fields = parsed;
+    onRecord(get, lineNo, header);
+  });
+  if (!header && problems.problems.length === 0)
+    problems.add(1, undefined, 'the file is empty (no header row)');
+  return header ?? [];
+}

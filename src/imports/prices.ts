@@ -1,0 +1,221 @@
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { withTransaction } from '../db/transaction.ts';
+import { refreshUniverse } from '../universe.ts';
+import { ImportError, ProblemList, readCsvRecords } from './csv.ts';
+import { FieldReader } from './fields.ts';
+import { canonicalSymbol, SYMBOL_PATTERN } from './symbols.ts';
+
+export interface PriceImportResult {
+  file: string;
+  rows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  symbols: number;
+}
+
+const OPTIONAL_COLUMNS = ['open', 'high', 'low', 'volume'] as const;
+
+/** The validated rows of one file, already encoded for COPY (text format, tab-separated). */
+interface ParsedPrices {
+  copyChunks: string[];
+  rows: number;
+  /** False when every symbol's dates strictly increase down the file, so no (symbol, date) repeats. */
+  mayRepeat: boolean;
+}
+
+function copyValue(v: number | null): string {
+  return v === null ? '\\N' : String(v);
+}
+
+/**
+ * Reads and validates one price file. `fixedSymbol` is set for per-symbol files (`AAPL.csv`),
+ * whose rows carry no symbol column.
+ */
+export async function parsePriceFile(file: string, fixedSymbol: string | undefined): Promise<ParsedPrices> {
+  const problems = new ProblemList(file);
+  const required = fixedSymbol ? ['date', 'close'] : ['symbol', 'date', 'close'];
+  const chunks: string[] = [];
+  let pending: string[] = [];
+  let rows = 0;
+  const lastDate = new Map<string, string>();
+  let mayRepeat = false;
+  const extraColumns = (header: readonly string[]) => OPTIONAL_COLUMNS.filter((c) => header.includes(c));
+  let present: (typeof OPTIONAL_COLUMNS)[number][] | undefined;
+  await readCsvRecords(file, required, problems, (get, line, header) => {
+    const f = new FieldReader(problems, get, line);
+    const given = fixedSymbol ?? f.text('symbol');
+    const symbol = given === undefined ? undefined : canonicalSymbol(given);
+    if (symbol !== undefined && !SYMBOL_PATTERN.test(symbol))
+      problems.add(line, 'symbol', `invalid symbol "${symbol}"`);
+    const date = f.date('date');
+    const close = f.number('close', 'positive');
+    present ??= extraColumns(header);
+    let extras = '\t\\N\t\\N\t\\N\t\\N';
+    if (present.length > 0) {
+      const values = OPTIONAL_COLUMNS.map((c) =>
+        present?.includes(c) ? f.optionalNumber(c, c === 'volume' ? 'nonNegative' : 'positive') : null,
+      );
+      if (values.includes(undefined)) return;
+      extras = values.map((v) => `\t${copyValue(v ?? null)}`).join('');
+    }
+    if (symbol === undefined || date === undefined || close === undefined) return;
+    const previous = lastDate.get(symbol);
+    if (previous !== undefined && previous >= date) mayRepeat = true;
+    lastDate.set(symbol, date);
+    // Joining many short strings at once is far cheaper for the GC than growing one string.
+    pending.push(`${line}\t${symbol}\t${date}\t${close}${extras}\n`);
+    rows++;
+    if (pending.length === 16384) {
+      chunks.push(pending.join(''));
+      pending = [];
+    }
+  });
+  problems.throwIfAny();
+  if (pending.length > 0) chunks.push(pending.join(''));
+  return { copyChunks: chunks, rows, mayRepeat };
+}
+
+/**
+ * Rows repeated within the file: identical repeats are dropped, differing ones reject the file.
+ * Returns how many repeats were dropped.
+ */
+async function dropRepeatedRows(client: pg.PoolClient, file: string): Promise<number> {
+  const { rows } = await client.query<{ symbol: string; date: string; lines: number[]; variants: number }>(`
+    SELECT symbol, date::text AS date, array_agg(line ORDER BY line) AS lines,
+           count(DISTINCT ROW(close, open, high, low, volume)::text)::int AS variants
+      FROM import_prices GROUP BY symbol, date HAVING count(*) > 1`);
+  const conflicting = rows.filter((d) => d.variants > 1);
+  if (conflicting.length > 0) {
+    throw new ImportError(
+      file,
+      conflicting.slice(0, 20).map((d) => ({
+        line: d.lines[1] ?? 0,
+        message: `duplicate row for ${d.symbol} on ${d.date} with a different value (lines ${d.lines.join(', ')})`,
+      })),
+      conflicting.length > 20,
+    );
+  }
+  const repeats = rows.flatMap((d) => d.lines.slice(1));
+  if (repeats.length > 0) await client.query('DELETE FROM import_prices WHERE line = ANY($1)', [repeats]);
+  return repeats.length;
+}
+
+/** Loads validated rows into a temp table and merges them into the store. */
+async function writePrices(
+  client: pg.PoolClient,
+  file: string,
+  parsed: ParsedPrices,
+): Promise<PriceImportResult> {
+  // Serialises imports (the merge below is update-then-insert) while readers go on.
+  await client.query('LOCK TABLE market_data_cache IN SHARE ROW EXCLUSIVE MODE');
+  await client.query(`
+    CREATE TEMP TABLE import_prices (
+      line integer, symbol text, date date, close float8, open float8, high float8, low float8, volume float8
+    ) ON COMMIT DROP`);
+  await pipeline(
+    Readable.from(parsed.copyChunks),
+    client.query(copyFrom('COPY import_prices FROM STDIN (FORMAT text)')),
+  );
+  const repeats = parsed.mayRepeat ? await dropRepeatedRows(client, file) : 0;
+  await client.query('ANALYZE import_prices');
+
+  // An explicit update-then-insert instead of INSERT ... ON CONFLICT: measured 8 s against 15 s for
+  // 1.8M new rows, and rows whose values did not change are not rewritten at all.
+  const source = path.basename(file);
+  const updated = await client.query(
+    `UPDATE market_data_cache m
+        SET close = i.close, open = i.open, high = i.high, low = i.low, volume = i.volume,
+            source = $1, updated_at = now()
+       FROM import_prices i
+      WHERE m.symbol = i.symbol AND m.date = i.date
+        AND (m.close, m.open, m.high, m.low, m.volume) IS DISTINCT FROM (i.close, i.open, i.high, i.low, i.volume)`,
+    [source],
+  );
+  const inserted = await client.query(
+    `INSERT INTO market_data_cache (symbol, date, close, open, high, low, volume, source)
+     SELECT symbol, date, close, open, high, low, volume, $1 FROM import_prices i
+      WHERE NOT EXISTS (SELECT 1 FROM market_data_cache m WHERE m.symbol = i.symbol AND m.date = i.date)`,
+    [source],
+  );
+  const symbols = await client.query<{ n: number }>(`
+    WITH seen AS (SELECT symbol, min(date) AS first_seen, max(date) AS last_seen FROM import_prices GROUP BY symbol),
+    up AS (
+      INSERT INTO symbol_universe AS u (symbol, first_seen, last_seen) SELECT * FROM seen
+      ON CONFLICT (symbol) DO UPDATE
+        SET first_seen = LEAST(u.first_seen, EXCLUDED.first_seen),
+            last_seen = GREATEST(u.last_seen, EXCLUDED.last_seen), updated_at = now()
+        WHERE u.first_seen IS DISTINCT FROM LEAST(u.first_seen, EXCLUDED.first_seen)
+           OR u.last_seen IS DISTINCT FROM GREATEST(u.last_seen, EXCLUDED.last_seen)
+    )
+    SELECT count(*)::int AS n FROM seen`);
+  await refreshUniverse(client);
+
+  const ins = inserted.rowCount ?? 0;
+  const upd = updated.rowCount ?? 0;
+  return {
+    file,
+    rows: parsed.rows,
+    inserted: ins,
+    updated: upd,
+    unchanged: parsed.rows - repeats - ins - upd,
+    symbols: symbols.rows[0]?.n ?? 0,
+  };
+}
+
+/** Imports one file in one transaction: all of it or, on any problem, none of it. */
+export async function importPriceFile(
+  pool: pg.Pool,
+  file: string,
+  fixedSymbol?: string,
+): Promise<PriceImportResult> {
+  const parsed = await parsePriceFile(file, fixedSymbol);
+  return withTransaction(pool, (client) => writePrices(client, file, parsed));
+}
+
+export interface PriceImportSummary {
+  results: PriceImportResult[];
+  failures: ImportError[];
+}
+
+/**
+ * Imports a long-format file (`symbol,date,close[,open,high,low,volume]`, optionally gzipped) or a
+ * folder of per-symbol files (`SYMBOL.csv` with `date,close`). Each file is its own transaction:
+ * a rejected file writes nothing and the others still land.
+ */
+export async function importPrices(
+  pool: pg.Pool,
+  target: string,
+  onFile: (r: PriceImportResult | ImportError) => void = () => undefined,
+): Promise<PriceImportSummary> {
+  const summary: PriceImportSummary = { results: [], failures: [] };
+  const files: [string, string | undefined][] = statSync(target).isDirectory()
+    ? readdirSync(target)
+        .filter((n) => /\.csv(\.gz)?$/i.test(n))
+        .sort()
+        .map((n) => [path.join(target, n), n.replace(/\.csv(\.gz)?$/i, '')])
+    : [[target, undefined]];
+  if (files.length === 0) throw new Error(`${target}: no .csv or .csv.gz files in this folder`);
+  for (const [file, symbol] of files) {
+    try {
+      if (symbol !== undefined && !SYMBOL_PATTERN.test(symbol)) {
+        throw new ImportError(file, [
+          { line: 0, message: `file name does not give a valid symbol ("${symbol}")` },
+        ]);
+      }
+      const r = await importPriceFile(pool, file, symbol);
+      summary.results.push(r);
+      onFile(r);
+    } catch (e) {
+      if (!(e instanceof ImportError)) throw e;
+      summary.failures.push(e);
+      onFile(e);
+    }
+  }
+  return summary;
+}
