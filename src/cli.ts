@@ -9,6 +9,8 @@ import { importCompanies } from './imports/companies.ts';
 import { importPortfolio } from './imports/portfolio.ts';
 import { importPrices } from './imports/prices.ts';
 import { runMainJob } from './main-job.ts';
+import { runFactors } from './factors/run.ts';
+import { isIsoDate } from './imports/fields.ts';
 import { createUser } from './users/users.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -115,6 +117,42 @@ const COMMANDS: Record<string, Command> = {
           `${r.inserted} new, ${r.updated} changed, ${r.deleted} removed`,
       );
       return 0;
+    },
+  },
+  'factors run': {
+    usage: 'factors run --date YYYY-MM-DD [--force] [--batch-size 15] [--concurrency 5]',
+    summary:
+      'compute the factor betas of every universe symbol for a date (cached symbols skipped unless --force)',
+    options: {
+      date: { type: 'string' },
+      force: { type: 'boolean' },
+      'batch-size': { type: 'string' },
+      concurrency: { type: 'string' },
+    },
+    run: async ({ values, db }) => {
+      const date = str(values, 'date');
+      if (!date || !isIsoDate(date))
+        throw new UsageError(`--date must be a date YYYY-MM-DD, got "${date ?? ''}"`);
+      const d = await db();
+      const r = await runFactors(d.db, d.pool, {
+        date,
+        force: values.force === true,
+        batchSize: positiveNumber(values, 'batch-size'),
+        maxConcurrentBatches:
+          positiveNumber(values, 'concurrency') ?? Number(process.env.MAX_CONCURRENT_BATCHES || 5),
+      });
+      const skipped = Object.entries(r.skipped).filter(([, n]) => n > 0);
+      console.log(
+        `Factors for ${r.calculationDate}${r.calculationDate !== r.requestedDate ? ` (last trading day on or before ${r.requestedDate})` : ''}: ` +
+          `${r.symbols} symbols in ${r.batches} batches, ${r.betasWritten} betas written` +
+          (skipped.length
+            ? `, not computable: ${skipped.map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ')}`
+            : '') +
+          (r.alreadyCached ? `; ${r.alreadyCached} symbols already cached (use --force to recompute)` : '') +
+          `\nTimings: load ${r.timings.loadMs.toFixed(0)} ms, compute ${r.timings.computeMs.toFixed(0)} ms, write ${r.timings.writeMs.toFixed(0)} ms`,
+      );
+      for (const f of r.failures) console.error(`Batch failed (${f.symbols.join(', ')}): ${f.error}`);
+      return r.failures.length ? 1 : 0;
     },
   },
   'users create': {

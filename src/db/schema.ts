@@ -76,6 +76,15 @@ export interface SymbolFactorExposuresTable {
   computed_at: Timestamp;
 }
 
+export interface SymbolFactorSkipsTable {
+  symbol: string;
+  factor_id: number;
+  calculation_date: IsoDate;
+  reason: 'insufficient_observations' | 'missing_proxy' | 'degenerate_factor';
+  observations: number;
+  computed_at: Timestamp;
+}
+
 export interface SymbolDailyMetricsTable {
   symbol: string;
   metric_date: IsoDate;
@@ -215,6 +224,7 @@ export interface Database {
   company_profiles: CompanyProfilesTable;
   factor_definitions: FactorDefinitionsTable;
   symbol_factor_exposures: SymbolFactorExposuresTable;
+  symbol_factor_skips: SymbolFactorSkipsTable;
   symbol_daily_metrics: SymbolDailyMetricsTable;
   users: UsersTable;
   portfolios: PortfoliosTable;

@@ -1,0 +1,187 @@
+import type { QualityFlag } from '../db/schema.ts';
+import { olsWithIntercept } from '../math/ols.ts';
+import { prepareRidge, ridgeFit, type PreparedRidge } from '../math/ridge.ts';
+import { capAndFlag, ridgeFactors, type FactorDef, type FactorModel } from './model.ts';
+import { row, windowRange, type ReturnsPanel } from './panel.ts';
+
+/**
+ * Computes every factor beta of the model for many symbols on one date, universe-first: the ridge
+ * design of the window is prepared once and applied to every symbol observed on all its days; only
+ * symbols with gaps (late listing, missing days) get a design of their own. Pure: no I/O.
+ */
+
+export interface BetaResult {
+  symbol: string;
+  factorId: number;
+  beta: number;
+  /** null where R² is undefined (a flat series). */
+  rSquared: number | null;
+  observations: number;
+  qualityFlag: QualityFlag;
+}
+
+export type SkipReason = 'insufficient_observations' | 'missing_proxy' | 'degenerate_factor';
+
+/** A (symbol, factor) with no beta, and why. */
+export interface BetaSkip {
+  symbol: string;
+  factorId: number;
+  reason: SkipReason;
+  observations: number;
+}
+
+export interface EngineOutput {
+  date: string;
+  results: BetaResult[];
+  skips: BetaSkip[];
+}
+
+/**
+ * @param end index in `panel.dates` of the calculation date (a trading day)
+ * @param symbols indices in `panel.symbols` to compute
+ */
+export function computeBetas(
+  panel: ReturnsPanel,
+  model: FactorModel,
+  end: number,
+  symbols: readonly number[],
+): EngineOutput {
+  const out: EngineOutput = { date: panel.dates[end]!, results: [], skips: [] };
+  const index = new Map(panel.symbols.map((s, i) => [s, i]));
+  computeRidge(panel, model, end, symbols, index, out);
+  for (const f of model.factors) {
+    if (f.method === 'ridge_regression') continue;
+    computeUnivariate(panel, model, f, end, symbols, index, out);
+  }
+  return out;
+}
+
+function skipAll(
+  out: EngineOutput,
+  panel: ReturnsPanel,
+  symbols: readonly number[],
+  factors: FactorDef[],
+  reason: SkipReason,
+): void {
+  for (const s of symbols)
+    for (const f of factors)
+      out.skips.push({ symbol: panel.symbols[s]!, factorId: f.id, reason, observations: 0 });
+}
+
+function computeRidge(
+  panel: ReturnsPanel,
+  model: FactorModel,
+  end: number,
+  symbols: readonly number[],
+  index: Map<string, number>,
+  out: EngineOutput,
+): void {
+  const factors = ridgeFactors(model);
+  if (factors.length === 0) return;
+  const { windowDays, minObservations } = factors[0]!;
+  const proxyRows = factors.map((f) => index.get(f.longProxy));
+  if (proxyRows.some((r) => r === undefined)) return skipAll(out, panel, symbols, factors, 'missing_proxy');
+  const proxies = proxyRows.map((r) => row(panel, r!));
+  const k = factors.length;
+  const [from, to] = windowRange(panel, end, windowDays);
+  const windowTradingDays = to - from;
+
+  // Days of the window on which every proxy has a return: the design shared by complete symbols.
+  const days: number[] = [];
+  for (let t = from; t < to; t++) if (proxies.every((p) => !Number.isNaN(p[t]!))) days.push(t);
+  const design = (ts: readonly number[]) => {
+    const x = new Float64Array(ts.length * k);
+    ts.forEach((t, i) => proxies.forEach((p, j) => (x[i * k + j] = p[t]!)));
+    return x;
+  };
+  const alpha = model.settings.ridgeAlpha;
+  let common: PreparedRidge | null | undefined;
+
+  const betas = new Float64Array(k);
+  const y = new Float64Array(days.length);
+  for (const s of symbols) {
+    const r = row(panel, s);
+    let n = 0;
+    for (const t of days) if (!Number.isNaN(r[t]!)) y[n++] = r[t]!;
+    if (n < minObservations) {
+      for (const f of factors)
+        out.skips.push({
+          symbol: panel.symbols[s]!,
+          factorId: f.id,
+          reason: 'insufficient_observations',
+          observations: n,
+        });
+      continue;
+    }
+    let prepared: PreparedRidge | null;
+    if (n === days.length) {
+      prepared = common === undefined ? (common = prepareRidge(design(days), n, k, alpha)) : common;
+    } else {
+      prepared = prepareRidge(design(days.filter((t) => !Number.isNaN(r[t]!))), n, k, alpha);
+    }
+    if (!prepared) {
+      for (const f of factors)
+        out.skips.push({
+          symbol: panel.symbols[s]!,
+          factorId: f.id,
+          reason: 'degenerate_factor',
+          observations: n,
+        });
+      continue;
+    }
+    const r2 = ridgeFit(prepared, y.subarray(0, n), betas);
+    factors.forEach((f, j) => {
+      const { beta, flag } = capAndFlag(betas[j]!, n, windowTradingDays, model.settings);
+      out.results.push({
+        symbol: panel.symbols[s]!,
+        factorId: f.id,
+        beta,
+        rSquared: Number.isNaN(r2) ? null : r2,
+        observations: n,
+        qualityFlag: flag,
+      });
+    });
+  }
+}
+
+/** A spread (long − short) or the market: one OLS per symbol on one regressor. */
+function computeUnivariate(
+  panel: ReturnsPanel,
+  model: FactorModel,
+  f: FactorDef,
+  end: number,
+  symbols: readonly number[],
+  index: Map<string, number>,
+  out: EngineOutput,
+): void {
+  const longRow = index.get(f.longProxy);
+  const shortRow = f.shortProxy === null ? undefined : index.get(f.shortProxy);
+  if (longRow === undefined || (f.shortProxy !== null && shortRow === undefined)) {
+    return skipAll(out, panel, symbols, [f], 'missing_proxy');
+  }
+  const [from, to] = windowRange(panel, end, f.windowDays);
+  const x = new Float64Array(panel.dates.length).fill(NaN);
+  const long = row(panel, longRow);
+  const short = shortRow === undefined ? undefined : row(panel, shortRow);
+  for (let t = from; t < to; t++) x[t] = short ? long[t]! - short[t]! : long[t]!;
+
+  for (const s of symbols) {
+    const fit = olsWithIntercept(x, row(panel, s), from, to);
+    const symbol = panel.symbols[s]!;
+    if (fit.n < f.minObservations) {
+      out.skips.push({ symbol, factorId: f.id, reason: 'insufficient_observations', observations: fit.n });
+    } else if (!fit.defined) {
+      out.skips.push({ symbol, factorId: f.id, reason: 'degenerate_factor', observations: fit.n });
+    } else {
+      const { beta, flag } = capAndFlag(fit.beta, fit.n, to - from, model.settings);
+      out.results.push({
+        symbol,
+        factorId: f.id,
+        beta,
+        rSquared: Number.isNaN(fit.r2) ? null : fit.r2,
+        observations: fit.n,
+        qualityFlag: flag,
+      });
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import type pg from 'pg';
+import { addDays, toDayNumber } from '../dates.ts';
+import type { BetaResult, BetaSkip } from './engine.ts';
+import type { FactorModel } from './model.ts';
+import { returnsFromCloses, type ReturnsPanel } from './panel.ts';
+
+/** The last trading day on or before `date`, or undefined when the calendar has none. */
+export async function tradingDayOnOrBefore(
+  pool: pg.Pool,
+  calendarSymbol: string,
+  date: string,
+): Promise<string | undefined> {
+  const { rows } = await pool.query<{ d: string | null }>(
+    'SELECT max(date)::text AS d FROM market_data_cache WHERE symbol = $1 AND date <= $2',
+    [calendarSymbol, date],
+  );
+  return rows[0]?.d ?? undefined;
+}
+
+/**
+ * Loads, in one query, every close needed for windows of `lookbackDays` ending on the trading days
+ * `first`..`last`, and returns the returns panel on the calendar of `model.settings.calendarSymbol`.
+ * The panel starts one trading day before the earliest window so that its first return exists.
+ *
+ * Closes travel as binary arrays (int4send/float8send, concatenated per symbol): a million values
+ * arrive as a few hundred rows of bytes instead of a million parsed rows.
+ */
+export async function loadPanel(
+  pool: pg.Pool,
+  model: FactorModel,
+  first: string,
+  last: string,
+  lookbackDays: number,
+): Promise<ReturnsPanel> {
+  const cal = model.settings.calendarSymbol;
+  const start =
+    (await tradingDayOnOrBefore(pool, cal, addDays(first, -lookbackDays))) ??
+    (
+      await pool.query<{ d: string }>(
+        'SELECT min(date)::text AS d FROM market_data_cache WHERE symbol = $1',
+        [cal],
+      )
+    ).rows[0]!.d;
+  const calendar = await pool.query<{ d: string }>(
+    'SELECT date::text AS d FROM market_data_cache WHERE symbol = $1 AND date BETWEEN $2 AND $3 ORDER BY date',
+    [cal, start, last],
+  );
+  const dates = calendar.rows.map((r) => r.d);
+  const T = dates.length;
+  const startDay = toDayNumber(start);
+  const slot = new Int32Array(toDayNumber(last) - startDay + 1).fill(-1);
+  dates.forEach((d, t) => (slot[toDayNumber(d) - startDay] = t));
+
+  const { rows } = await pool.query<{ symbol: string; days: Buffer; closes: Buffer }>(
+    `SELECT symbol, string_agg(int4send(date - $1::date), ''::bytea) AS days,
+            string_agg(float8send(close), ''::bytea) AS closes
+       FROM market_data_cache WHERE date BETWEEN $1 AND $2 GROUP BY symbol ORDER BY symbol`,
+    [start, last],
+  );
+  const symbols = rows.map((r) => r.symbol);
+  const closes = new Float64Array(symbols.length * T).fill(NaN);
+  rows.forEach((r, s) => {
+    const n = r.closes.length / 8;
+    for (let i = 0; i < n; i++) {
+      const t = slot[r.days.readInt32BE(i * 4)]!;
+      if (t >= 0) closes[s * T + t] = r.closes.readDoubleBE(i * 8); // closes off the calendar are ignored
+    }
+  });
+  return returnsFromCloses(dates, symbols, closes);
+}
+
+/** Symbols with a close in the window that have neither betas nor recorded skips for `date`. */
+export async function symbolsNeedingBetas(
+  pool: pg.Pool,
+  date: string,
+  windowDays: number,
+  force: boolean,
+): Promise<Set<string>> {
+  const { rows } = await pool.query<{ symbol: string }>(
+    `SELECT symbol FROM symbol_universe u
+      WHERE first_seen <= $1 AND last_seen > $1::date - $2::int
+        AND ($3 OR NOT EXISTS (SELECT 1 FROM symbol_factor_exposures e WHERE e.symbol = u.symbol AND e.calculation_date = $1)
+                AND NOT EXISTS (SELECT 1 FROM symbol_factor_skips k WHERE k.symbol = u.symbol AND k.calculation_date = $1))`,
+    [date, windowDays, force],
+  );
+  return new Set(rows.map((r) => r.symbol));
+}
+
+/**
+ * Writes one batch's betas and skips for `date` as bulk upserts, and removes rows of these symbols
+ * that the new computation no longer produces. Unchanged rows are not rewritten.
+ */
+export async function saveBetas(
+  client: pg.ClientBase,
+  date: string,
+  symbols: readonly string[],
+  results: readonly BetaResult[],
+  skips: readonly BetaSkip[],
+): Promise<void> {
+  await client.query(
+    `INSERT INTO symbol_factor_exposures AS e (symbol, factor_id, calculation_date, beta, r_squared, observations, quality_flag)
+     SELECT s, f, $1, b, r, o, q FROM unnest($2::text[], $3::int2[], $4::float8[], $5::float8[], $6::int[], $7::text[]) AS x(s, f, b, r, o, q)
+     ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE
+       SET beta = EXCLUDED.beta, r_squared = EXCLUDED.r_squared, observations = EXCLUDED.observations,
+           quality_flag = EXCLUDED.quality_flag, computed_at = now()
+       WHERE (e.beta, e.r_squared, e.observations, e.quality_flag)
+             IS DISTINCT FROM (EXCLUDED.beta, EXCLUDED.r_squared, EXCLUDED.observations, EXCLUDED.quality_flag)`,
+    [
+      date,
+      results.map((r) => r.symbol),
+      results.map((r) => r.factorId),
+      results.map((r) => r.beta),
+      results.map((r) => r.rSquared),
+      results.map((r) => r.observations),
+      results.map((r) => r.qualityFlag),
+    ],
+  );
+  await client.query(
+    `INSERT INTO symbol_factor_skips AS k (symbol, factor_id, calculation_date, reason, observations)
+     SELECT s, f, $1, r, o FROM unnest($2::text[], $3::int2[], $4::text[], $5::int[]) AS x(s, f, r, o)
+     ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE
+       SET reason = EXCLUDED.reason, observations = EXCLUDED.observations, computed_at = now()
+       WHERE (k.reason, k.observations) IS DISTINCT FROM (EXCLUDED.reason, EXCLUDED.observations)`,
+    [
+      date,
+      skips.map((s) => s.symbol),
+      skips.map((s) => s.factorId),
+      skips.map((s) => s.reason),
+      skips.map((s) => s.observations),
+    ],
+  );
+  for (const [table, keep] of [
+    ['symbol_factor_exposures', results],
+    ['symbol_factor_skips', skips],
+  ] as const) {
+    await client.query(
+      `DELETE FROM ${table} t WHERE t.calculation_date = $1 AND t.symbol = ANY($2)
+         AND (t.symbol, t.factor_id) NOT IN (SELECT * FROM unnest($3::text[], $4::int2[]))`,
+      [date, symbols, keep.map((r) => r.symbol), keep.map((r) => r.factorId)],
+    );
+  }
+}

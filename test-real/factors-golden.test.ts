@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runFactors } from '../src/factors/run.ts';
+import { importPrices } from '../src/imports/prices.ts';
+import { createTestDb, type TestDb } from '../test/helpers/db.ts';
+
+const SHARED = path.resolve('..', 'shared');
+const GOLDEN = path.join(SHARED, 'fixtures', 'golden', 'factors-2024-12-31.csv');
+
+/** Agreement rule of the fixtures: 1e-8 relative, or absolute where |expected| < 1e-6. */
+const agrees = (actual: number, expected: number) =>
+  Math.abs(expected) < 1e-6
+    ? Math.abs(actual - expected) <= 1e-8
+    : Math.abs(actual - expected) <= 1e-8 * Math.abs(expected);
+
+describe('factor engine against the golden fixtures (S&P 500, 2024-12-31)', () => {
+  let t: TestDb;
+  before(async () => {
+    t = await createTestDb();
+    const s = await importPrices(t.pool, path.join(SHARED, 'data', 'sp500', 'prices.csv.gz'));
+    assert.equal(s.failures.length, 0);
+  });
+  after(async () => t.close());
+
+  it('matches every golden row: betas and R² to 1e-8, observations and flags exactly, same set of rows', async () => {
+    const run = await runFactors(t.db, t.pool, { date: '2024-12-31' });
+    assert.equal(run.failures.length, 0);
+    const golden = readFileSync(GOLDEN, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const { rows } = await t.pool.query<{
+      symbol: string;
+      name: string;
+      beta: number;
+      r_squared: number | null;
+      observations: number;
+      quality_flag: string;
+    }>(
+      `SELECT e.symbol, f.name, e.beta, e.r_squared, e.observations, e.quality_flag
+         FROM symbol_factor_exposures e JOIN factor_definitions f ON f.id = e.factor_id
+        WHERE e.calculation_date = '2024-12-31'`,
+    );
+    const ours = new Map(rows.map((r) => [`${r.symbol}|${r.name}`, r]));
+    const problems: string[] = [];
+    for (const [symbol, factor, beta, r2, obs, flag] of golden) {
+      const key = `${symbol}|${factor}`;
+      const r = ours.get(key);
+      ours.delete(key);
+      if (!r) {
+        problems.push(`${key}: missing`);
+        continue;
+      }
+      if (!agrees(r.beta, Number(beta))) problems.push(`${key}: beta ${r.beta} vs ${beta}`);
+      if (r2 === '' ? r.r_squared !== null : r.r_squared === null || !agrees(r.r_squared, Number(r2))) {
+        problems.push(`${key}: R² ${r.r_squared} vs ${r2}`);
+      }
+      if (r.observations !== Number(obs)) problems.push(`${key}: observations ${r.observations} vs ${obs}`);
+      if (r.quality_flag !== flag) problems.push(`${key}: flag ${r.quality_flag} vs ${flag}`);
+    }
+    for (const key of ours.keys()) problems.push(`${key}: not in the fixtures`);
+    assert.deepEqual(problems.slice(0, 20), []);
+    assert.equal(golden.length, 6094);
+  });
+
+  it('running again writes the same rows (idempotent), and --force rewrites none of them', async () => {
+    const snapshot = async () =>
+      (
+        await t.pool.query(
+          "SELECT symbol, factor_id, beta, r_squared, xmin::text FROM symbol_factor_exposures WHERE calculation_date = '2024-12-31' ORDER BY 1, 2",
+        )
+      ).rows;
+    const before = await snapshot();
+    const cached = await runFactors(t.db, t.pool, { date: '2024-12-31' });
+    assert.deepEqual([cached.symbols, cached.alreadyCached], [0, 554]);
+    const forced = await runFactors(t.db, t.pool, { date: '2024-12-31', force: true });
+    assert.equal(forced.symbols, 554);
+    assert.deepEqual(await snapshot(), before);
+  });
+});
