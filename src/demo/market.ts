@@ -16,6 +16,8 @@ import { Random } from './random.ts';
 export const RIDGE_PROXIES = ['VTV', 'VUG', 'MTUM', 'QUAL', 'IWM', 'USMV'] as const;
 export const DEMO_END_DATE = '2026-10-30';
 const TRADING_DAYS_PER_YEAR = 252;
+/** The demo portfolios hold 40 distinct stocks. */
+const MIN_STOCKS = 40;
 
 interface ProxySpec {
   symbol: string;
@@ -135,6 +137,11 @@ export function generateDemoMarket(options: DemoOptions = {}): DemoMarket {
     days = 3 * TRADING_DAYS_PER_YEAR,
     endDate = DEMO_END_DATE,
   } = options;
+  if (!Number.isInteger(stockCount) || stockCount < MIN_STOCKS) {
+    throw new Error(
+      `the demo market needs at least ${MIN_STOCKS} stocks for its portfolios, got ${stockCount}`,
+    );
+  }
   const rng = new Random(seed);
   const dates = weekdaysEndingOn(endDate, days + 1);
   const T = dates.length;
