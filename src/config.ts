@@ -17,6 +17,8 @@ export interface Config {
   poolSize: number;
   /** Password given to the `demo` user when the demo market is loaded. */
   demoPassword: string;
+  /** Write the legacy per-position exposures too, until the comparison says they can go. */
+  dualWrite: boolean;
 }
 
 const DEFAULTS: Config = {
@@ -25,6 +27,7 @@ const DEFAULTS: Config = {
   embeddedPort: 54329,
   poolSize: 10,
   demoPassword: 'demo-password',
+  dualWrite: true,
 };
 
 type FileConfig = Partial<Config>;
@@ -57,6 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       embeddedPort: intFromEnv('FU_PG_PORT', env.FU_PG_PORT),
       poolSize: intFromEnv('FU_POOL_SIZE', env.FU_POOL_SIZE),
       demoPassword: env.FU_DEMO_PASSWORD || undefined,
+      dualWrite: env.FU_DUAL_WRITE
+        ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())
+        : undefined,
     }),
   };
   return { ...merged, dataDir: path.resolve(cwd, merged.dataDir) };

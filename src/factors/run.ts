@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { computeBetas, type BetaResult, type BetaSkip, type SkipReason } from './engine.ts';
+import { runPositionExposures } from './legacy.ts';
 import { loadModel, type ModelSettings } from './model.ts';
 import { loadPanel, saveBetas, symbolsNeedingBetas, tradingDayOnOrBefore } from './store.ts';
 
@@ -16,6 +17,8 @@ export interface FactorRunOptions {
   /** Write batches in flight at once, each on its own pooled connection. */
   maxConcurrentBatches?: number;
   settings?: Partial<ModelSettings>;
+  /** Also write the legacy per-position table (the dual-write transition). */
+  dualWrite?: boolean;
 }
 
 export interface BatchFailure {
@@ -32,7 +35,9 @@ export interface FactorRunResult {
   skipped: Record<SkipReason, number>;
   batches: number;
   failures: BatchFailure[];
-  timings: { loadMs: number; computeMs: number; writeMs: number };
+  timings: { loadMs: number; computeMs: number; writeMs: number; legacyMs: number };
+  /** Rows of the legacy per-position path, when dual-write is on. */
+  legacy?: { positions: number; rows: number };
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
@@ -88,13 +93,14 @@ export async function runFactors(
     skipped: { insufficient_observations: 0, missing_proxy: 0, degenerate_factor: 0 },
     batches: 0,
     failures: [],
-    timings: { loadMs: 0, computeMs: 0, writeMs: 0 },
+    timings: { loadMs: 0, computeMs: 0, writeMs: 0, legacyMs: 0 },
   };
 
   let t0 = performance.now();
   const needed = await symbolsNeedingBetas(pool, date, lookback, force);
   if (needed.size === 0) {
     result.alreadyCached = (await symbolsNeedingBetas(pool, date, lookback, true)).size;
+    await writeLegacy();
     return result;
   }
   const panel = await loadPanel(pool, model, date, date, lookback);
@@ -126,5 +132,13 @@ export async function runFactors(
   result.timings.writeMs = performance.now() - t0;
   result.symbols = symbols.length;
   result.batches = batches.length;
+  await writeLegacy();
   return result;
+
+  async function writeLegacy(): Promise<void> {
+    if (!options.dualWrite) return;
+    const started = performance.now();
+    result.legacy = await runPositionExposures(db, pool, model, date!);
+    result.timings.legacyMs = performance.now() - started;
+  }
 }

@@ -31,6 +31,8 @@ export async function loadPanel(
   first: string,
   last: string,
   lookbackDays: number,
+  /** Restrict to these symbols (the calendar symbol is always loaded); all symbols when omitted. */
+  only?: readonly string[],
 ): Promise<ReturnsPanel> {
   const cal = model.settings.calendarSymbol;
   const start =
@@ -54,8 +56,10 @@ export async function loadPanel(
   const { rows } = await pool.query<{ symbol: string; days: Buffer; closes: Buffer }>(
     `SELECT symbol, string_agg(int4send(date - $1::date), ''::bytea) AS days,
             string_agg(float8send(close), ''::bytea) AS closes
-       FROM market_data_cache WHERE date BETWEEN $1 AND $2 GROUP BY symbol ORDER BY symbol`,
-    [start, last],
+       FROM market_data_cache
+      WHERE date BETWEEN $1 AND $2 AND ($3::text[] IS NULL OR symbol = ANY($3))
+      GROUP BY symbol ORDER BY symbol`,
+    [start, last, only ? [cal, ...only] : null],
   );
   const symbols = rows.map((r) => r.symbol);
   const closes = new Float64Array(symbols.length * T).fill(NaN);

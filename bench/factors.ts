@@ -1,0 +1,93 @@
+/**
+ * Factor engine benchmark (npm run bench:factors): prints a table of medians.
+ *   1. Real data: the 558 symbols of ../shared/data/sp500 for 2024-12-31.
+ *   2. Scale: a generated universe of 10,000 symbols × 3 years, one date, then 10 consecutive dates.
+ * "compute" is the engine alone on a loaded panel; "end to end" is `runFactors` into an empty
+ * exposures table: load prices from PostgreSQL, compute, upsert in batches.
+ */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateDemoMarket } from '../src/demo/market.ts';
+import type { Db } from '../src/db/connection.ts';
+import { computeBetas } from '../src/factors/engine.ts';
+import { loadModel } from '../src/factors/model.ts';
+import { runFactors } from '../src/factors/run.ts';
+import { loadPanel } from '../src/factors/store.ts';
+import { importPrices } from '../src/imports/prices.ts';
+import { benchServer, freshDatabase, printTable } from './harness.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const BATCH_SIZE = Number(process.env.BATCH_SIZE ?? 15);
+
+async function time(
+  runs: number,
+  fn: () => Promise<unknown> | unknown,
+  before?: () => Promise<unknown>,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await before?.();
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+const clear = (d: Db) => d.pool.query('TRUNCATE symbol_factor_exposures, symbol_factor_skips');
+
+async function measure(d: Db, date: string, label: string) {
+  const model = await loadModel(d.db);
+  const panel = await loadPanel(d.pool, model, date, date, 365);
+  const all = panel.symbols.map((_, i) => i);
+  const end = panel.dates.length - 1;
+  const compute = await time(RUNS, () => computeBetas(panel, model, end, all));
+  const load = await time(RUNS, () => loadPanel(d.pool, model, date, date, 365));
+  const e2e = await time(
+    RUNS,
+    () => runFactors(d.db, d.pool, { date, batchSize: BATCH_SIZE }),
+    () => clear(d),
+  );
+  return [
+    { name: `${label}: compute (${panel.symbols.length} symbols × 11 factors)`, runsMs: compute },
+    { name: `${label}: load prices (one bulk read)`, runsMs: load },
+    { name: `${label}: end to end (load, compute, upsert; batch ${BATCH_SIZE})`, runsMs: e2e },
+  ];
+}
+
+const { server, done } = await benchServer();
+try {
+  const rows = [];
+  const real = await freshDatabase(server.adminUrl, 'bench_real');
+  await importPrices(real.pool, path.resolve('..', 'shared', 'data', 'sp500', 'prices.csv.gz'));
+  rows.push(...(await measure(real, '2024-12-31', 'S&P 500 data')));
+  await real.close();
+
+  const scale = await freshDatabase(server.adminUrl, 'bench_scale');
+  const m = generateDemoMarket({ stocks: 10_000 - 8 });
+  const file = path.join(tmpdir(), 'fu-bench-10k.csv');
+  const lines = ['symbol,date,close'];
+  m.symbols.forEach((s, i) => m.dates.forEach((d, t) => lines.push(`${s},${d},${m.closes[i]![t]}`)));
+  writeFileSync(file, lines.join('\n'));
+  const t0 = performance.now();
+  await importPrices(scale.pool, file);
+  console.log(
+    `generated universe imported: ${m.symbols.length} symbols × ${m.dates.length} days in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const last = m.dates.at(-1)!;
+  rows.push(...(await measure(scale, last, '10,000 symbols')));
+  const tenDates = m.dates.slice(-10);
+  const ten = await time(
+    Math.min(RUNS, 3),
+    async () => {
+      for (const date of tenDates) await runFactors(scale.db, scale.pool, { date, batchSize: BATCH_SIZE });
+    },
+    () => clear(scale),
+  );
+  rows.push({ name: '10,000 symbols: 10 consecutive dates, end to end', runsMs: ten });
+  await scale.close();
+  printTable(`Factor engine (${RUNS} runs each; median)`, rows);
+} finally {
+  await done();
+}
