@@ -15,7 +15,7 @@ export function normCdf(x: number): number {
     b *= q / i;
     s = t + b;
   }
-  return 0.5 + s * Math.exp(-0.5 * q - 0.91893853320467274178);
+  return 0.5 + s * Math.exp(-0.5 * q - 0.9189385332046728 /* ln √(2π) */);
 }
 
 export interface OptionInputs {
