@@ -1,31 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { connect, type Db } from '../src/db/connection.ts';
-import { startEmbeddedServer, type EmbeddedServer } from '../src/db/embedded.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { startThrowawayServer } from '../src/db/throwaway.ts';
 
 /** A throwaway embedded server for one benchmark script. */
-export async function benchServer(): Promise<{ server: EmbeddedServer; done: () => Promise<void> }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'fu-bench-'));
-  chmodSync(dataDir, 0o755);
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-  const server = await startEmbeddedServer(dataDir, port);
-  return {
-    server,
-    done: async () => {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+export const benchServer = () => startThrowawayServer('fu-bench-');
 
 /** A new, empty, migrated database on the server. */
 export async function freshDatabase(adminUrl: string, name: string): Promise<Db> {

@@ -5,13 +5,11 @@
  * run in parallel without seeing each other's rows.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { connect, ensureDatabase } from '../src/db/connection.ts';
-import { startEmbeddedServer } from '../src/db/embedded.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { startThrowawayServer } from '../src/db/throwaway.ts';
 
 const TEMPLATE = 'fu_template';
 
@@ -22,17 +20,6 @@ function testFiles(dir: string): string[] {
     .sort();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 const [dir = 'test', ...extra] = process.argv.slice(2);
 const files = testFiles(dir);
 if (files.length === 0) {
@@ -40,9 +27,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'fu-test-'));
-chmodSync(dataDir, 0o755); // the server runs as the postgres user when we are root
-const server = await startEmbeddedServer(dataDir, await freePort());
+const { server, done } = await startThrowawayServer('fu-test-');
 let code = 1;
 try {
   const templateUrl = await ensureDatabase(server.adminUrl, TEMPLATE);
@@ -60,7 +45,6 @@ try {
   );
   code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
 } finally {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await done();
 }
 process.exit(code);

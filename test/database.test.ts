@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -10,19 +8,12 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/connection.ts';
 import { startEmbeddedServer } from '../src/db/embedded.ts';
 import { migrateToLatest, migrationsCurrent } from '../src/db/migrate.ts';
+import { freePort, scratchClusterDir } from '../src/db/throwaway.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
 import { scratchDir, writeLines } from './helpers/files.ts';
 
 const run = promisify(execFile);
 const cli = path.resolve('bin/factor-universe.js');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('schema', () => {
   let t: TestDb;
@@ -108,8 +99,7 @@ describe('schema', () => {
 
 describe('embedded server', () => {
   it('starts once per cluster: a second start attaches to the running server', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'fu-emb-'));
-    chmodSync(dataDir, 0o755);
+    const dataDir = scratchClusterDir('fu-emb-');
     const port = await freePort();
     const first = await startEmbeddedServer(dataDir, port);
     try {

@@ -56,6 +56,16 @@ export function computeBetas(
   return out;
 }
 
+function skip(
+  out: EngineOutput,
+  symbol: string,
+  f: FactorDef,
+  reason: SkipReason,
+  observations: number,
+): void {
+  out.skips.push({ symbol, factorId: f.id, reason, observations });
+}
+
 function skipAll(
   out: EngineOutput,
   panel: ReturnsPanel,
@@ -63,9 +73,29 @@ function skipAll(
   factors: FactorDef[],
   reason: SkipReason,
 ): void {
-  for (const s of symbols)
-    for (const f of factors)
-      out.skips.push({ symbol: panel.symbols[s]!, factorId: f.id, reason, observations: 0 });
+  for (const s of symbols) for (const f of factors) skip(out, panel.symbols[s]!, f, reason, 0);
+}
+
+/** Caps, flags and records one estimate; a NaN R² (flat series) is stored as null. */
+function record(
+  out: EngineOutput,
+  model: FactorModel,
+  symbol: string,
+  f: FactorDef,
+  rawBeta: number,
+  r2: number,
+  observations: number,
+  windowTradingDays: number,
+): void {
+  const { beta, flag } = capAndFlag(rawBeta, observations, windowTradingDays, model.settings);
+  out.results.push({
+    symbol,
+    factorId: f.id,
+    beta,
+    rSquared: Number.isNaN(r2) ? null : r2,
+    observations,
+    qualityFlag: flag,
+  });
 }
 
 function computeRidge(
@@ -104,13 +134,7 @@ function computeRidge(
     let n = 0;
     for (const t of days) if (!Number.isNaN(r[t]!)) y[n++] = r[t]!;
     if (n < minObservations) {
-      for (const f of factors)
-        out.skips.push({
-          symbol: panel.symbols[s]!,
-          factorId: f.id,
-          reason: 'insufficient_observations',
-          observations: n,
-        });
+      for (const f of factors) skip(out, panel.symbols[s]!, f, 'insufficient_observations', n);
       continue;
     }
     let prepared: PreparedRidge | null;
@@ -120,27 +144,11 @@ function computeRidge(
       prepared = prepareRidge(design(days.filter((t) => !Number.isNaN(r[t]!))), n, k, alpha);
     }
     if (!prepared) {
-      for (const f of factors)
-        out.skips.push({
-          symbol: panel.symbols[s]!,
-          factorId: f.id,
-          reason: 'degenerate_factor',
-          observations: n,
-        });
+      for (const f of factors) skip(out, panel.symbols[s]!, f, 'degenerate_factor', n);
       continue;
     }
     const r2 = ridgeFit(prepared, y.subarray(0, n), betas);
-    factors.forEach((f, j) => {
-      const { beta, flag } = capAndFlag(betas[j]!, n, windowTradingDays, model.settings);
-      out.results.push({
-        symbol: panel.symbols[s]!,
-        factorId: f.id,
-        beta,
-        rSquared: Number.isNaN(r2) ? null : r2,
-        observations: n,
-        qualityFlag: flag,
-      });
-    });
+    factors.forEach((f, j) => record(out, model, panel.symbols[s]!, f, betas[j]!, r2, n, windowTradingDays));
   }
 }
 
@@ -168,20 +176,8 @@ function computeUnivariate(
   for (const s of symbols) {
     const fit = olsWithIntercept(x, row(panel, s), from, to);
     const symbol = panel.symbols[s]!;
-    if (fit.n < f.minObservations) {
-      out.skips.push({ symbol, factorId: f.id, reason: 'insufficient_observations', observations: fit.n });
-    } else if (!fit.defined) {
-      out.skips.push({ symbol, factorId: f.id, reason: 'degenerate_factor', observations: fit.n });
-    } else {
-      const { beta, flag } = capAndFlag(fit.beta, fit.n, to - from, model.settings);
-      out.results.push({
-        symbol,
-        factorId: f.id,
-        beta,
-        rSquared: Number.isNaN(fit.r2) ? null : fit.r2,
-        observations: fit.n,
-        qualityFlag: flag,
-      });
-    }
+    if (fit.n < f.minObservations) skip(out, symbol, f, 'insufficient_observations', fit.n);
+    else if (!fit.defined) skip(out, symbol, f, 'degenerate_factor', fit.n);
+    else record(out, model, symbol, f, fit.beta, fit.r2, fit.n, to - from);
   }
 }
