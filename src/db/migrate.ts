@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_factor_skips.ts';
+import * as m0003 from './migrations/0003_portfolio_analytics.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; names sort lexically, which is the order Kysely applies them. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_factor_skips': m0002,
+  '0003_portfolio_analytics': m0003,
 };
 
 export function migrator(db: Kysely<Database>): Migrator {

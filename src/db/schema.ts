@@ -17,6 +17,7 @@ export interface SymbolUniverseTable {
   first_seen: IsoDate | null;
   last_seen: IsoDate | null;
   is_active: Generated<boolean>;
+  is_option_underlying: Generated<boolean>;
   updated_at: Timestamp;
 }
 
@@ -202,6 +203,39 @@ export interface PortfolioSnapshotsTable {
   computed_at: Timestamp;
 }
 
+export type PnlMethod =
+  'price' | 'option_close' | 'delta_approximation' | 'first_day' | 'missing_price' | 'expired';
+
+export interface PositionDailyValuesTable {
+  position_id: number;
+  value_date: IsoDate;
+  portfolio_id: number;
+  price: number | null;
+  market_value: number | null;
+  exposure: number | null;
+  weight: number | null;
+  delta: number | null;
+  gamma: number | null;
+  vega: number | null;
+  theta: number | null;
+  volatility: number | null;
+  volatility_source: 'implied' | 'realized' | 'default' | null;
+  years_to_expiry: number | null;
+  pnl: number | null;
+  pnl_method: PnlMethod;
+  computed_at: Timestamp;
+}
+
+export interface StressTestResultsTable {
+  portfolio_id: number;
+  scenario: string;
+  calculation_date: IsoDate;
+  pnl: number;
+  pnl_pct: number;
+  shocks: JSONColumnType<Record<string, number>>;
+  computed_at: Timestamp;
+}
+
 export interface BatchRunsTable {
   id: Generated<number>;
   run_id: string;
@@ -233,4 +267,6 @@ export interface Database {
   factor_exposures: FactorExposuresTable;
   portfolio_snapshots: PortfolioSnapshotsTable;
   batch_runs: BatchRunsTable;
+  position_daily_values: PositionDailyValuesTable;
+  stress_test_results: StressTestResultsTable;
 }

@@ -5,7 +5,8 @@ import { withTransaction } from '../db/transaction.ts';
 import { computeBetas, type BetaResult, type BetaSkip, type SkipReason } from './engine.ts';
 import { runPositionExposures } from './legacy.ts';
 import { loadModel, type ModelSettings } from './model.ts';
-import { loadPanel, saveBetas, symbolsNeedingBetas, tradingDayOnOrBefore } from './store.ts';
+import { tradingDayOnOrBefore } from '../market/closes.ts';
+import { loadPanel, saveBetas, symbolsNeedingBetas } from './store.ts';
 
 export interface FactorRunOptions {
   /** Requested date; the betas are those of the last trading day on or before it. */
@@ -122,7 +123,7 @@ export async function runFactors(
     const results: BetaResult[] = batch.flatMap((s) => resultsBySymbol.get(s) ?? []);
     const skips: BetaSkip[] = batch.flatMap((s) => skipsBySymbol.get(s) ?? []);
     try {
-      await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips));
+      await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force));
       result.betasWritten += results.length;
       for (const s of skips) result.skipped[s.reason]++;
     } catch (e) {

@@ -1,29 +1,14 @@
 import type pg from 'pg';
-import { addDays, toDayNumber } from '../dates.ts';
+import { addDays } from '../dates.ts';
+import { loadCloses } from '../market/closes.ts';
 import type { BetaResult, BetaSkip } from './engine.ts';
 import type { FactorModel } from './model.ts';
 import { returnsFromCloses, type ReturnsPanel } from './panel.ts';
 
-/** The last trading day on or before `date`, or undefined when the calendar has none. */
-export async function tradingDayOnOrBefore(
-  pool: pg.Pool,
-  calendarSymbol: string,
-  date: string,
-): Promise<string | undefined> {
-  const { rows } = await pool.query<{ d: string | null }>(
-    'SELECT max(date)::text AS d FROM market_data_cache WHERE symbol = $1 AND date <= $2',
-    [calendarSymbol, date],
-  );
-  return rows[0]?.d ?? undefined;
-}
-
 /**
- * Loads, in one query, every close needed for windows of `lookbackDays` ending on the trading days
- * `first`..`last`, and returns the returns panel on the calendar of `model.settings.calendarSymbol`.
- * The panel starts one trading day before the earliest window so that its first return exists.
- *
- * Closes travel as binary arrays (int4send/float8send, concatenated per symbol): a million values
- * arrive as a few hundred rows of bytes instead of a million parsed rows.
+ * Loads, in one read, every close needed for windows of `lookbackDays` ending on the trading days
+ * `first`..`last`, as a returns panel that starts one trading day before the earliest window (so that
+ * its first return exists).
  */
 export async function loadPanel(
   pool: pg.Pool,
@@ -34,43 +19,8 @@ export async function loadPanel(
   /** Restrict to these symbols (the calendar symbol is always loaded); all symbols when omitted. */
   only?: readonly string[],
 ): Promise<ReturnsPanel> {
-  const cal = model.settings.calendarSymbol;
-  const start =
-    (await tradingDayOnOrBefore(pool, cal, addDays(first, -lookbackDays))) ??
-    (
-      await pool.query<{ d: string }>(
-        'SELECT min(date)::text AS d FROM market_data_cache WHERE symbol = $1',
-        [cal],
-      )
-    ).rows[0]!.d;
-  const calendar = await pool.query<{ d: string }>(
-    'SELECT date::text AS d FROM market_data_cache WHERE symbol = $1 AND date BETWEEN $2 AND $3 ORDER BY date',
-    [cal, start, last],
-  );
-  const dates = calendar.rows.map((r) => r.d);
-  const T = dates.length;
-  const startDay = toDayNumber(start);
-  const slot = new Int32Array(toDayNumber(last) - startDay + 1).fill(-1);
-  dates.forEach((d, t) => (slot[toDayNumber(d) - startDay] = t));
-
-  const { rows } = await pool.query<{ symbol: string; days: Buffer; closes: Buffer }>(
-    `SELECT symbol, string_agg(int4send(date - $1::date), ''::bytea) AS days,
-            string_agg(float8send(close), ''::bytea) AS closes
-       FROM market_data_cache
-      WHERE date BETWEEN $1 AND $2 AND ($3::text[] IS NULL OR symbol = ANY($3))
-      GROUP BY symbol ORDER BY symbol`,
-    [start, last, only ? [cal, ...only] : null],
-  );
-  const symbols = rows.map((r) => r.symbol);
-  const closes = new Float64Array(symbols.length * T).fill(NaN);
-  rows.forEach((r, s) => {
-    const n = r.closes.length / 8;
-    for (let i = 0; i < n; i++) {
-      const t = slot[r.days.readInt32BE(i * 4)]!;
-      if (t >= 0) closes[s * T + t] = r.closes.readDoubleBE(i * 8); // closes off the calendar are ignored
-    }
-  });
-  return returnsFromCloses(dates, symbols, closes);
+  const m = await loadCloses(pool, model.settings.calendarSymbol, addDays(first, -lookbackDays), last, only);
+  return returnsFromCloses(m.dates, m.symbols, m.closes);
 }
 
 /** Symbols with a close in the window that have neither betas nor recorded skips for `date`. */
@@ -91,8 +41,9 @@ export async function symbolsNeedingBetas(
 }
 
 /**
- * Writes one batch's betas and skips for `date` as bulk upserts, and removes rows of these symbols
- * that the new computation no longer produces. Unchanged rows are not rewritten.
+ * Writes one batch's betas and skips for `date` as bulk upserts; unchanged rows are not rewritten.
+ * With `replace` (a forced recomputation) it also removes rows of these symbols that the new
+ * computation no longer produces; symbols computed for the first time have none to remove.
  */
 export async function saveBetas(
   client: pg.ClientBase,
@@ -100,6 +51,7 @@ export async function saveBetas(
   symbols: readonly string[],
   results: readonly BetaResult[],
   skips: readonly BetaSkip[],
+  replace: boolean,
 ): Promise<void> {
   await client.query(
     `INSERT INTO symbol_factor_exposures AS e (symbol, factor_id, calculation_date, beta, r_squared, observations, quality_flag)
@@ -133,6 +85,7 @@ export async function saveBetas(
       skips.map((s) => s.observations),
     ],
   );
+  if (!replace) return;
   for (const [table, keep] of [
     ['symbol_factor_exposures', results],
     ['symbol_factor_skips', skips],
