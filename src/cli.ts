@@ -10,6 +10,11 @@ import { importPortfolio } from './imports/portfolio.ts';
 import { importPrices } from './imports/prices.ts';
 import { runMainJob } from './main-job.ts';
 import { runFactors } from './factors/run.ts';
+import { runMetrics } from './metrics/run.ts';
+import { runPortfolios, whatIf } from './portfolios/run.ts';
+import { readPositionsCsv } from './imports/portfolio.ts';
+import { parseReadPath } from './config.ts';
+import { formatTable } from './table.ts';
 import { isIsoDate } from './imports/fields.ts';
 import { createUser } from './users/users.ts';
 
@@ -35,6 +40,18 @@ function positiveNumber(v: Values, name: string): number | undefined {
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${s}"`);
   return n;
 }
+function dateOption(v: Values): string {
+  const date = str(v, 'date');
+  if (!date || !isIsoDate(date))
+    throw new UsageError(`--date must be a date YYYY-MM-DD, got "${date ?? ''}"`);
+  return date;
+}
+const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(2)}%`);
+const num = (x: number | null, digits = 2) =>
+  x === null
+    ? ''
+    : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
 function onePath(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected one ${what}`);
   return path.resolve(positionals[0]!);
@@ -157,6 +174,89 @@ const COMMANDS: Record<string, Command> = {
       );
       for (const f of r.failures) console.error(`Batch failed (${f.symbols.join(', ')}): ${f.error}`);
       return r.failures.length ? 1 : 0;
+    },
+  },
+  'metrics run': {
+    usage: 'metrics run --date YYYY-MM-DD',
+    summary: 'symbol returns, valuation and betas of every universe symbol for a date (symbol_daily_metrics)',
+    options: { date: { type: 'string' } },
+    run: async ({ values, db }) => {
+      const d = await db();
+      const r = await runMetrics(d.db, d.pool, dateOption(values));
+      console.log(
+        `Metrics for ${r.metricDate}: ${r.symbols} symbols, ${r.written} rows written ` +
+          `(load ${r.timings.loadMs.toFixed(0)} ms, compute ${r.timings.computeMs.toFixed(0)} ms, write ${r.timings.writeMs.toFixed(0)} ms)`,
+      );
+      return 0;
+    },
+  },
+  'portfolios run': {
+    usage: 'portfolios run --date YYYY-MM-DD [--read-path symbol|position|symbol_with_fallback]',
+    summary: 'P&L, snapshots, Greeks, factor exposures and stress tests of every portfolio for a date',
+    options: { date: { type: 'string' }, 'read-path': { type: 'string' } },
+    run: async ({ values, db }) => {
+      const readPath = str(values, 'read-path');
+      const d = await db();
+      const r = await runPortfolios(d.db, d.pool, {
+        date: dateOption(values),
+        readPath: readPath ? parseReadPath(readPath) : loadConfig().readPath,
+      });
+      console.log(
+        `Portfolios for ${r.date} (betas of ${r.betasDate ?? 'none'}): ${r.portfolios} portfolios, ${r.positions} positions ` +
+          `(load ${r.timings.loadMs.toFixed(0)} ms, compute ${r.timings.computeMs.toFixed(0)} ms, write ${r.timings.writeMs.toFixed(0)} ms)`,
+      );
+      for (const f of r.failures) console.error(`Portfolios ${f.portfolioIds.join(', ')} failed: ${f.error}`);
+      return r.failures.length ? 1 : 0;
+    },
+  },
+  'what-if': {
+    usage: 'what-if FILE --date YYYY-MM-DD [--equity 1000000]',
+    summary: 'factor exposures of hypothetical positions (a portfolio CSV), stored nowhere',
+    options: { date: { type: 'string' }, equity: { type: 'string' } },
+    run: async ({ values, positionals, db }) => {
+      const file = onePath(positionals, 'positions file');
+      const date = dateOption(values);
+      const positions = (await readPositionsCsv(file)).map((p, i) => ({ ...p, id: i + 1 }));
+      const d = await db();
+      const r = await whatIf(d.db, d.pool, positions, date, positiveNumber(values, 'equity') ?? 1_000_000);
+      const { day, model } = r;
+      console.log(
+        `What-if on ${r.date} (betas of ${r.betasDate ?? 'none'}), equity ${num(day.snapshot.equity)}\n`,
+      );
+      console.log(
+        formatTable(
+          ['symbol', 'type', 'quantity', 'price', 'delta', 'exposure', 'weight'],
+          day.values.map((v, i) => [
+            v.symbol,
+            positions[i]!.positionType,
+            num(positions[i]!.quantity, 0),
+            num(v.price),
+            v.option ? num(v.option.delta, 4) : v.expired ? 'expired' : '1',
+            num(v.exposure),
+            pct(v.exposure === null ? null : v.exposure / day.snapshot.equity),
+          ]),
+        ),
+      );
+      console.log('');
+      console.log(
+        formatTable(
+          ['factor', 'exposure', 'dollar exposure', 'positions missing a beta'],
+          model.factors.map((f, i) => [
+            f.name,
+            num(day.exposure.exposure[i]!, 4),
+            num(day.exposure.dollar[i]!),
+            day.exposure.missing[i]!.map((m) => m.symbol).join(' ') || '-',
+          ]),
+        ),
+      );
+      console.log('');
+      console.log(
+        formatTable(
+          ['stress scenario', 'P&L', 'of equity'],
+          day.stress.map((s) => [s.scenario, num(s.pnl), pct(s.pnl / day.snapshot.equity)]),
+        ),
+      );
+      return 0;
     },
   },
   'users create': {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { READ_PATHS, type ReadPath } from './portfolios/analytics.ts';
 
 /**
  * Runtime configuration. Precedence: environment variables, then the JSON config file
@@ -19,6 +20,8 @@ export interface Config {
   demoPassword: string;
   /** Write the legacy per-position exposures too, until the comparison says they can go. */
   dualWrite: boolean;
+  /** Where portfolio exposures read betas: `symbol`, `position` (legacy) or `symbol_with_fallback`. */
+  readPath: ReadPath;
 }
 
 const DEFAULTS: Config = {
@@ -28,6 +31,7 @@ const DEFAULTS: Config = {
   poolSize: 10,
   demoPassword: 'demo-password',
   dualWrite: true,
+  readPath: 'symbol',
 };
 
 type FileConfig = Partial<Config>;
@@ -60,12 +64,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       embeddedPort: intFromEnv('FU_PG_PORT', env.FU_PG_PORT),
       poolSize: intFromEnv('FU_POOL_SIZE', env.FU_POOL_SIZE),
       demoPassword: env.FU_DEMO_PASSWORD || undefined,
+      readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())
         : undefined,
     }),
   };
-  return { ...merged, dataDir: path.resolve(cwd, merged.dataDir) };
+  return { ...merged, readPath: parseReadPath(merged.readPath), dataDir: path.resolve(cwd, merged.dataDir) };
+}
+
+export function parseReadPath(s: string): ReadPath {
+  if (!(READ_PATHS as readonly string[]).includes(s))
+    throw new Error(`read path must be one of ${READ_PATHS.join(', ')}, got "${s}"`);
+  return s as ReadPath;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -19,3 +19,16 @@ export function weekdaysEndingOn(end: string, count: number): string[] {
   }
   return days.reverse();
 }
+
+/**
+ * The same day `months` calendar months earlier, clamped to the month's end (as pandas DateOffset).
+ * Example: minusMonths('2024-03-31', 1) → '2024-02-29'; minusMonths('2024-12-31', 12) → '2023-12-31'.
+ */
+export function minusMonths(iso: string, months: number): string {
+  const [y, m, d] = iso.split('-').map(Number) as [number, number, number];
+  const index = y * 12 + (m - 1) - months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return `${year}-${String(month).padStart(2, '0')}-${String(Math.min(d, lastDay)).padStart(2, '0')}`;
+}

@@ -14,6 +14,8 @@ export interface FactorDef {
   shortProxy: string | null;
   windowDays: number;
   minObservations: number;
+  /** Its column in symbol_daily_metrics. */
+  metricColumn: string;
 }
 
 export interface ModelSettings {
@@ -80,6 +82,7 @@ export async function loadModel(
       shortProxy: r.short_proxy,
       windowDays: r.window_days,
       minObservations: r.min_observations,
+      metricColumn: r.metric_column,
     })),
   };
   validateModel(model);

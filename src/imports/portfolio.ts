@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
+import { refreshUniverse } from '../universe.ts';
 import {
   defaultMultiplier,
   isOption,
@@ -206,6 +207,7 @@ export async function importPortfolio(
                              AND f.entry_date IS NOT DISTINCT FROM p.entry_date)`,
       [portfolioId, col((p) => p.symbol), col((p) => p.positionType), col((p) => p.entryDate)],
     );
+    await refreshUniverse(client);
     const inserted = merged.rows.filter((r) => r.inserted).length;
     return {
       file,

@@ -21,10 +21,10 @@ export interface PortfolioExposure {
   missing: MissingBeta[][];
 }
 
-/** `betas(symbol)` gives one value per factor (NaN where the symbol has none), or undefined. */
+/** `betas(position)` gives one value per factor (NaN where there is none), or undefined. */
 export function portfolioExposure(
   values: readonly PositionValue[],
-  betas: (symbol: string) => Float64Array | undefined,
+  betas: (v: PositionValue) => Float64Array | undefined,
   factorCount: number,
   equity: number,
 ): PortfolioExposure {
@@ -32,7 +32,7 @@ export function portfolioExposure(
   const missing: MissingBeta[][] = Array.from({ length: factorCount }, () => []);
   for (const v of values) {
     if (v.expired) continue;
-    const b = betas(v.betaSymbol);
+    const b = betas(v);
     for (let f = 0; f < factorCount; f++) {
       const beta = b?.[f];
       if (v.exposure === null || beta === undefined || Number.isNaN(beta)) {

@@ -1,0 +1,133 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import { minusMonths } from '../dates.ts';
+import type { Database } from '../db/schema.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { loadModel } from '../factors/model.ts';
+import { loadCloses, tradingDayOnOrBefore } from '../market/closes.ts';
+import { refreshUniverse } from '../universe.ts';
+import { PERIODS, symbolReturns } from './returns.ts';
+
+/** The factor columns of symbol_daily_metrics, the only names the pivot below may use. */
+const FACTOR_COLUMNS = new Set([
+  'factor_value',
+  'factor_growth',
+  'factor_momentum',
+  'factor_quality',
+  'factor_size',
+  'factor_low_vol',
+  'factor_growth_value_spread',
+  'factor_momentum_spread',
+  'factor_size_spread',
+  'factor_quality_spread',
+  'factor_market_beta',
+]);
+
+/** The columns `data_quality_score` counts: price, six returns, five valuation figures, the factors. */
+const SCORED = [
+  'current_price',
+  ...PERIODS,
+  'market_cap',
+  'enterprise_value',
+  'pe_ratio',
+  'ps_ratio',
+  'pb_ratio',
+];
+
+export interface MetricsRunResult {
+  requestedDate: string;
+  metricDate: string;
+  symbols: number;
+  written: number;
+  timings: { loadMs: number; computeMs: number; writeMs: number };
+}
+
+/**
+ * `symbol_daily_metrics` for every universe symbol listed on D: one bulk read of the closes, returns
+ * computed together, then one upsert that joins the company profiles and pivots the symbol betas of
+ * D in SQL. Unchanged rows are not rewritten.
+ */
+export async function runMetrics(
+  db: Kysely<Database>,
+  pool: pg.Pool,
+  requestedDate: string,
+): Promise<MetricsRunResult> {
+  const model = await loadModel(db);
+  const date = await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, requestedDate);
+  if (!date) throw new Error(`no trading day on or before ${requestedDate}`);
+  let t0 = performance.now();
+  const universe = await pool.query<{ symbol: string }>(
+    'SELECT symbol FROM symbol_universe WHERE first_seen <= $1 AND last_seen >= $1 ORDER BY symbol',
+    [date],
+  );
+  const m = await loadCloses(
+    pool,
+    model.settings.calendarSymbol,
+    minusMonths(date, 12),
+    date,
+    universe.rows.map((r) => r.symbol),
+  );
+  const loadMs = performance.now() - t0;
+
+  t0 = performance.now();
+  const wanted = new Set(universe.rows.map((r) => r.symbol));
+  const keep = m.symbols.flatMap((s, i) => (wanted.has(s) ? [i] : []));
+  const T = m.dates.length;
+  const closes = new Float64Array(keep.length * T);
+  keep.forEach((s, i) => closes.set(m.closes.subarray(s * T, (s + 1) * T), i * T));
+  const r = symbolReturns(m.dates, keep.length, closes, T - 1);
+  const symbols = keep.map((i) => m.symbols[i]!);
+  const computeMs = performance.now() - t0;
+
+  t0 = performance.now();
+  const factors = model.factors.filter((f) => FACTOR_COLUMNS.has(f.metricColumn));
+  const pivot = factors
+    .map((f) => `max(beta) FILTER (WHERE factor_id = ${Number(f.id)}) AS ${f.metricColumn}`)
+    .join(', ');
+  const factorCols = factors.map((f) => f.metricColumn);
+  const columns = [
+    'current_price',
+    ...PERIODS,
+    'market_cap',
+    'enterprise_value',
+    'pe_ratio',
+    'ps_ratio',
+    'pb_ratio',
+    'company_name',
+    'sector',
+    'industry',
+    ...factorCols,
+  ];
+  const scored = [...SCORED, ...factorCols];
+  const written = await withTransaction(pool, async (client) => {
+    await refreshUniverse(client);
+    const res = await client.query(
+      `WITH x AS (
+         SELECT * FROM unnest($2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
+           AS x(symbol, current_price, ${PERIODS.join(', ')})
+       ),
+       b AS (SELECT symbol${pivot ? `, ${pivot}` : ''} FROM symbol_factor_exposures WHERE calculation_date = $1 GROUP BY symbol),
+       rows AS (
+         SELECT x.symbol, $1::date AS metric_date, x.current_price, ${PERIODS.map((p) => `x.${p}`).join(', ')},
+                cp.market_cap, cp.enterprise_value, cp.pe_ratio, cp.ps_ratio, cp.pb_ratio, cp.company_name, cp.sector, cp.industry,
+                ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}
+           FROM x LEFT JOIN company_profiles cp ON cp.symbol = x.symbol LEFT JOIN b ON b.symbol = x.symbol
+       )
+       INSERT INTO symbol_daily_metrics AS m (symbol, metric_date, ${columns.join(', ')}, data_quality_score)
+       SELECT rows.*, 100.0 * num_nonnulls(${scored.map((c) => `rows.${c}`).join(', ')}) / ${scored.length} FROM rows
+       ON CONFLICT (symbol, metric_date) DO UPDATE SET
+         ${columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, data_quality_score = EXCLUDED.data_quality_score, updated_at = now()
+       WHERE (${columns.map((c) => `m.${c}`).join(', ')}, m.data_quality_score)
+             IS DISTINCT FROM (${columns.map((c) => `EXCLUDED.${c}`).join(', ')}, EXCLUDED.data_quality_score)`,
+      [date, symbols, r.currentPrice, ...PERIODS.map((p) => r.returns[p])],
+    );
+    return res.rowCount ?? 0;
+  });
+  return {
+    requestedDate,
+    metricDate: date,
+    symbols: symbols.length,
+    written,
+    timings: { loadMs, computeMs, writeMs: performance.now() - t0 },
+  };
+}

@@ -1,0 +1,201 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Database } from '../db/schema.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { loadModel, ridgeFactors, type FactorModel } from '../factors/model.ts';
+import { tradingDayOnOrBefore } from '../market/closes.ts';
+import { loadScenarios, type Scenario } from '../stress/stress.ts';
+import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
+import { loadMarketView } from './market.ts';
+import { isOption } from './position.ts';
+import {
+  loadPositionBetas,
+  loadSymbolBetas,
+  openPositions,
+  previousSnapshots,
+  savePortfolioDays,
+  type PortfolioDay,
+} from './store.ts';
+import {
+  DEFAULT_OPTION_SETTINGS,
+  type HeldPosition,
+  type MarketView,
+  type OptionSettings,
+} from './valuation.ts';
+
+export interface PortfolioRunOptions {
+  date: string;
+  readPath?: ReadPath;
+  /** Portfolios per transaction. */
+  batchSize?: number;
+  portfolioIds?: number[];
+  options?: OptionSettings;
+  scenarios?: Scenario[];
+}
+
+export interface PortfolioRunResult {
+  requestedDate: string;
+  date: string;
+  betasDate: string | null;
+  portfolios: number;
+  positions: number;
+  failures: { portfolioIds: number[]; error: string }[];
+  timings: { loadMs: number; computeMs: number; writeMs: number };
+}
+
+/** Everything a set of positions needs on D: quotes, realised vols and betas, in a few bulk reads. */
+async function loadInputs(
+  pool: pg.Pool,
+  model: FactorModel,
+  date: string,
+  positions: readonly HeldPosition[],
+  readPath: ReadPath,
+) {
+  const symbols = [
+    ...new Set(positions.flatMap((p) => (p.underlyingSymbol ? [p.symbol, p.underlyingSymbol] : [p.symbol]))),
+  ];
+  const volSymbols = [
+    ...new Set(
+      positions
+        .filter((p) => isOption(p.positionType) && p.impliedVolatility === null)
+        .map((p) => p.underlyingSymbol!),
+    ),
+  ];
+  const ridgeWindow = ridgeFactors(model)[0]?.windowDays ?? 365;
+  const market = await loadMarketView(
+    pool,
+    model.settings.calendarSymbol,
+    date,
+    symbols,
+    volSymbols,
+    ridgeWindow,
+  );
+  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
+  const symbolBetas =
+    readPath === 'position'
+      ? { betasDate: null, betas: new Map() }
+      : await loadSymbolBetas(pool, model, date, betaSymbols);
+  const byPosition =
+    readPath === 'symbol'
+      ? new Map()
+      : await loadPositionBetas(
+          pool,
+          model,
+          date,
+          positions.map((p) => p.id),
+        );
+  const sources: BetaSources = { bySymbol: symbolBetas.betas, byPosition };
+  return { market, sources, betasDate: readPath === 'position' ? date : symbolBetas.betasDate };
+}
+
+/**
+ * P&L, snapshots, Greeks, factor exposures and stress tests of every portfolio for one date. Reads in
+ * bulk (positions, quotes, betas: one query each), computes in memory, and writes each batch of
+ * portfolios in its own transaction; a failing batch is reported and the others commit.
+ */
+export async function runPortfolios(
+  db: Kysely<Database>,
+  pool: pg.Pool,
+  o: PortfolioRunOptions,
+): Promise<PortfolioRunResult> {
+  const readPath = o.readPath ?? 'symbol';
+  const batchSize = o.batchSize ?? 100;
+  const settings = o.options ?? DEFAULT_OPTION_SETTINGS;
+  const scenarios = o.scenarios ?? loadScenarios();
+  const model = await loadModel(db);
+  const date = await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, o.date);
+  if (!date) throw new Error(`no trading day on or before ${o.date}`);
+
+  let t0 = performance.now();
+  let portfolioQuery = db.selectFrom('portfolios').select(['id', 'equity_balance']).orderBy('id');
+  if (o.portfolioIds)
+    portfolioQuery = portfolioQuery.where('id', 'in', o.portfolioIds.length ? o.portfolioIds : [-1]);
+  const portfolios = await portfolioQuery.execute();
+  const ids = portfolios.map((p) => p.id);
+  const positions = await openPositions(db, date, ids);
+  const previous = await previousSnapshots(pool, date, ids);
+  const { market, sources, betasDate } = await loadInputs(pool, model, date, positions, readPath);
+  const loadMs = performance.now() - t0;
+
+  t0 = performance.now();
+  const byPortfolio = new Map<number, HeldPosition[]>(ids.map((id) => [id, []]));
+  for (const p of positions) byPortfolio.get(p.portfolioId)!.push(p);
+  const lookup = betasFor(readPath, sources);
+  const days = portfolios.map((p) =>
+    analysePortfolio(
+      p.id,
+      byPortfolio.get(p.id)!,
+      market,
+      previous.get(p.id) ?? null,
+      p.equity_balance,
+      lookup,
+      model,
+      scenarios,
+      settings,
+    ),
+  );
+  const computeMs = performance.now() - t0;
+
+  t0 = performance.now();
+  const failures: PortfolioRunResult['failures'] = [];
+  const source = readPath === 'position' ? 'position' : 'symbol';
+  for (let i = 0; i < days.length; i += batchSize) {
+    const batch = days.slice(i, i + batchSize);
+    try {
+      await withTransaction(pool, (client) =>
+        savePortfolioDays(client, model, date, betasDate, source, batch),
+      );
+    } catch (e) {
+      failures.push({
+        portfolioIds: batch.map((d) => d.portfolioId),
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  return {
+    requestedDate: o.date,
+    date,
+    betasDate,
+    portfolios: portfolios.length,
+    positions: positions.length,
+    failures,
+    timings: { loadMs, computeMs, writeMs: performance.now() - t0 },
+  };
+}
+
+export interface WhatIfResult {
+  date: string;
+  betasDate: string | null;
+  model: FactorModel;
+  day: PortfolioDay;
+  market: MarketView;
+}
+
+/** Exposures of a hypothetical list of positions with the given equity, on D; stored nowhere. */
+export async function whatIf(
+  db: Kysely<Database>,
+  pool: pg.Pool,
+  positions: readonly HeldPosition[],
+  requestedDate: string,
+  equity: number,
+  readPath: Exclude<ReadPath, 'position'> = 'symbol',
+): Promise<WhatIfResult> {
+  if (!(Number.isFinite(equity) && equity > 0))
+    throw new Error(`equity must be a positive number, got ${equity}`);
+  const model = await loadModel(db);
+  const date = await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, requestedDate);
+  if (!date) throw new Error(`no trading day on or before ${requestedDate}`);
+  const { market, sources, betasDate } = await loadInputs(pool, model, date, positions, readPath);
+  const day = analysePortfolio(
+    0,
+    positions,
+    market,
+    null,
+    equity,
+    betasFor(readPath, sources),
+    model,
+    loadScenarios(),
+    DEFAULT_OPTION_SETTINGS,
+  );
+  return { date, betasDate, model, day, market };
+}

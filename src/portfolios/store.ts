@@ -1,0 +1,258 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Database } from '../db/schema.ts';
+import type { FactorModel } from '../factors/model.ts';
+import type { PortfolioExposure } from './exposures.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { HeldPosition, PositionValue } from './valuation.ts';
+
+export interface PortfolioPosition extends HeldPosition {
+  portfolioId: number;
+}
+
+/** Positions open on `date` (entered on or before it, not exited), of all or some portfolios: one query. */
+export async function openPositions(
+  db: Kysely<Database>,
+  date: string,
+  portfolioIds?: readonly number[],
+): Promise<PortfolioPosition[]> {
+  let q = db
+    .selectFrom('positions')
+    .selectAll()
+    .where((eb) => eb.or([eb('entry_date', 'is', null), eb('entry_date', '<=', date)]))
+    .where((eb) => eb.or([eb('exit_date', 'is', null), eb('exit_date', '>', date)]));
+  if (portfolioIds) q = q.where('portfolio_id', 'in', portfolioIds.length ? portfolioIds : [-1]);
+  const rows = await q.orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    portfolioId: r.portfolio_id,
+    symbol: r.symbol,
+    positionType: r.position_type,
+    quantity: r.quantity,
+    entryPrice: r.entry_price,
+    entryDate: r.entry_date,
+    exitDate: r.exit_date,
+    underlyingSymbol: r.underlying_symbol,
+    strikePrice: r.strike_price,
+    expirationDate: r.expiration_date,
+    multiplier: r.multiplier,
+    impliedVolatility: r.implied_volatility,
+  }));
+}
+
+/** Each portfolio's latest snapshot before `date` (equity and cumulative P&L to roll forward). */
+export async function previousSnapshots(
+  pool: pg.Pool,
+  date: string,
+  ids: readonly number[],
+): Promise<Map<number, { equity: number; cumulativePnl: number }>> {
+  const { rows } = await pool.query<{ portfolio_id: number; equity: number; cumulative_pnl: number | null }>(
+    `SELECT DISTINCT ON (portfolio_id) portfolio_id, equity, cumulative_pnl FROM portfolio_snapshots
+      WHERE snapshot_date < $1 AND portfolio_id = ANY($2) ORDER BY portfolio_id, snapshot_date DESC`,
+    [date, ids],
+  );
+  return new Map(
+    rows.map((r) => [r.portfolio_id, { equity: r.equity, cumulativePnl: r.cumulative_pnl ?? 0 }]),
+  );
+}
+
+export type BetaLookup = Map<string | number, Float64Array>;
+
+/**
+ * The symbol betas of the newest calculation date on or before `date` for the given symbols: one
+ * query. Returns that date and symbol → betas in the model's factor order (NaN where missing).
+ */
+export async function loadSymbolBetas(
+  pool: pg.Pool,
+  model: FactorModel,
+  date: string,
+  symbols: readonly string[],
+): Promise<{ betasDate: string | null; betas: BetaLookup }> {
+  const column = new Map(model.factors.map((f, i) => [f.id, i]));
+  const { rows } = await pool.query<{ symbol: string; factor_id: number; beta: number; d: string }>(
+    `SELECT symbol, factor_id, beta, calculation_date::text AS d FROM symbol_factor_exposures
+      WHERE calculation_date = (SELECT max(calculation_date) FROM symbol_factor_exposures WHERE calculation_date <= $1)
+        AND symbol = ANY($2)`,
+    [date, symbols],
+  );
+  return {
+    betasDate: rows[0]?.d ?? null,
+    betas: pivot(
+      rows.map((r) => [r.symbol, r.factor_id, r.beta]),
+      column,
+    ),
+  };
+}
+
+/** The legacy per-position betas (the underlying's beta, before delta) of `date`, keyed by position id. */
+export async function loadPositionBetas(
+  pool: pg.Pool,
+  model: FactorModel,
+  date: string,
+  positionIds: readonly number[],
+): Promise<BetaLookup> {
+  const column = new Map(model.factors.map((f, i) => [f.id, i]));
+  const { rows } = await pool.query<{ position_id: number; factor_id: number; beta: number }>(
+    'SELECT position_id, factor_id, beta FROM position_factor_exposures WHERE calculation_date = $1 AND position_id = ANY($2)',
+    [date, positionIds],
+  );
+  return pivot(
+    rows.map((r) => [r.position_id, r.factor_id, r.beta]),
+    column,
+  );
+}
+
+function pivot(rows: [string | number, number, number][], column: Map<number, number>): BetaLookup {
+  const out: BetaLookup = new Map();
+  for (const [key, factorId, beta] of rows) {
+    const i = column.get(factorId);
+    if (i === undefined) continue;
+    let b = out.get(key);
+    if (!b) out.set(key, (b = new Float64Array(column.size).fill(NaN)));
+    b[i] = beta;
+  }
+  return out;
+}
+
+export interface PortfolioDay {
+  portfolioId: number;
+  values: PositionValue[];
+  snapshot: Snapshot;
+  exposure: PortfolioExposure;
+  stress: { scenario: string; pnl: number; shocks: Record<string, number> }[];
+}
+
+/**
+ * Writes the results of a batch of portfolios for one date as bulk upserts (one statement per table),
+ * in the caller's transaction.
+ */
+export async function savePortfolioDays(
+  client: pg.ClientBase,
+  model: FactorModel,
+  date: string,
+  betasDate: string | null,
+  source: 'symbol' | 'position',
+  days: readonly PortfolioDay[],
+): Promise<void> {
+  const ids = days.map((d) => d.portfolioId);
+  const values = days.flatMap((d) =>
+    d.values.map((v) => ({ ...v, portfolioId: d.portfolioId, equity: d.snapshot.equity })),
+  );
+  await client.query('DELETE FROM position_daily_values WHERE value_date = $1 AND portfolio_id = ANY($2)', [
+    date,
+    ids,
+  ]);
+  await client.query(
+    `INSERT INTO position_daily_values (position_id, value_date, portfolio_id, price, market_value, exposure, weight,
+       delta, gamma, vega, theta, volatility, volatility_source, years_to_expiry, pnl, pnl_method)
+     SELECT p, $1, pf, pr, mv, ex, w, de, ga, ve, th, vo, vs, ye, pl, pm
+       FROM unnest($2::int[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[],
+                   $10::float8[], $11::float8[], $12::float8[], $13::text[], $14::float8[], $15::float8[], $16::text[])
+         AS x(p, pf, pr, mv, ex, w, de, ga, ve, th, vo, vs, ye, pl, pm)`,
+    [
+      date,
+      values.map((v) => v.positionId),
+      values.map((v) => v.portfolioId),
+      values.map((v) => v.price),
+      values.map((v) => v.marketValue),
+      values.map((v) => v.exposure),
+      values.map((v) => (v.exposure === null ? null : v.exposure / v.equity)),
+      values.map((v) => v.option?.delta ?? null),
+      values.map((v) => v.option?.gamma ?? null),
+      values.map((v) => v.option?.vega ?? null),
+      values.map((v) => v.option?.theta ?? null),
+      values.map((v) => v.option?.vol ?? null),
+      values.map((v) => v.option?.volSource ?? null),
+      values.map((v) => v.option?.years ?? null),
+      values.map((v) => v.pnl),
+      values.map((v) => v.pnlMethod),
+    ],
+  );
+  const snaps = days.map((d) => d.snapshot);
+  await client.query(
+    `INSERT INTO portfolio_snapshots AS s (portfolio_id, snapshot_date, equity, total_value, cash, long_exposure, short_exposure,
+       gross_exposure, net_exposure, daily_pnl, daily_return, cumulative_pnl, portfolio_delta, positions_count, missing_prices)
+     SELECT id, $1, e, tv, c, le, se, ge, ne, dp, dr, cp, pd, n, mp
+       FROM unnest($2::int[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[],
+                   $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::int[], $15::jsonb[])
+         AS x(id, e, tv, c, le, se, ge, ne, dp, dr, cp, pd, n, mp)
+     ON CONFLICT (portfolio_id, snapshot_date) DO UPDATE SET
+       equity = EXCLUDED.equity, total_value = EXCLUDED.total_value, cash = EXCLUDED.cash,
+       long_exposure = EXCLUDED.long_exposure, short_exposure = EXCLUDED.short_exposure,
+       gross_exposure = EXCLUDED.gross_exposure, net_exposure = EXCLUDED.net_exposure, daily_pnl = EXCLUDED.daily_pnl,
+       daily_return = EXCLUDED.daily_return, cumulative_pnl = EXCLUDED.cumulative_pnl,
+       portfolio_delta = EXCLUDED.portfolio_delta, positions_count = EXCLUDED.positions_count,
+       missing_prices = EXCLUDED.missing_prices, computed_at = now()`,
+    [
+      date,
+      ids,
+      snaps.map((s) => s.equity),
+      snaps.map((s) => s.totalValue),
+      snaps.map((s) => s.cash),
+      snaps.map((s) => s.longExposure),
+      snaps.map((s) => s.shortExposure),
+      snaps.map((s) => s.grossExposure),
+      snaps.map((s) => s.netExposure),
+      snaps.map((s) => s.dailyPnl),
+      snaps.map((s) => s.dailyReturn),
+      snaps.map((s) => s.cumulativePnl),
+      snaps.map((s) => s.portfolioDelta),
+      snaps.map((s) => s.positionsCount),
+      snaps.map((s) => JSON.stringify(s.missingPrices)),
+    ],
+  );
+  const exp = days.flatMap((d) =>
+    model.factors.map((f, i) => ({
+      portfolioId: d.portfolioId,
+      factorId: f.id,
+      value: d.exposure.exposure[i]!,
+      dollar: d.exposure.dollar[i]!,
+      equity: d.snapshot.equity,
+      total: d.snapshot.positionsCount,
+      missing: JSON.stringify(
+        d.exposure.missing[i]!.map((m) => ({ position_id: m.positionId, symbol: m.symbol })),
+      ),
+    })),
+  );
+  await client.query(
+    `INSERT INTO factor_exposures AS e (portfolio_id, factor_id, calculation_date, source, exposure_value, exposure_dollar,
+       equity, betas_date, positions_total, positions_missing)
+     SELECT p, f, $1, $2, v, d, eq, $3, n, m
+       FROM unnest($4::int[], $5::int2[], $6::float8[], $7::float8[], $8::float8[], $9::int[], $10::jsonb[]) AS x(p, f, v, d, eq, n, m)
+     ON CONFLICT (portfolio_id, factor_id, calculation_date, source) DO UPDATE SET
+       exposure_value = EXCLUDED.exposure_value, exposure_dollar = EXCLUDED.exposure_dollar, equity = EXCLUDED.equity,
+       betas_date = EXCLUDED.betas_date, positions_total = EXCLUDED.positions_total,
+       positions_missing = EXCLUDED.positions_missing, computed_at = now()`,
+    [
+      date,
+      source,
+      betasDate,
+      exp.map((e) => e.portfolioId),
+      exp.map((e) => e.factorId),
+      exp.map((e) => e.value),
+      exp.map((e) => e.dollar),
+      exp.map((e) => e.equity),
+      exp.map((e) => e.total),
+      exp.map((e) => e.missing),
+    ],
+  );
+  const stress = days.flatMap((d) =>
+    d.stress.map((s) => ({ ...s, portfolioId: d.portfolioId, equity: d.snapshot.equity })),
+  );
+  await client.query(
+    'DELETE FROM stress_test_results WHERE calculation_date = $1 AND portfolio_id = ANY($2)',
+    [date, ids],
+  );
+  await client.query(
+    `INSERT INTO stress_test_results (portfolio_id, scenario, calculation_date, pnl, pnl_pct, shocks)
+     SELECT p, s, $1, pl, pc, sh FROM unnest($2::int[], $3::text[], $4::float8[], $5::float8[], $6::jsonb[]) AS x(p, s, pl, pc, sh)`,
+    [
+      date,
+      stress.map((s) => s.portfolioId),
+      stress.map((s) => s.scenario),
+      stress.map((s) => s.pnl),
+      stress.map((s) => s.pnl / s.equity),
+      stress.map((s) => JSON.stringify(s.shocks)),
+    ],
+  );
+}
