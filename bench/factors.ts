@@ -18,7 +18,8 @@ import { importPrices } from '../src/imports/prices.ts';
 import { benchServer, freshDatabase, printTable } from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const BATCH_SIZE = Number(process.env.BATCH_SIZE ?? 15);
+/** The default write batch (15 symbols, the seed's) and a large one, to show what batching costs. */
+const BATCH_SIZES = [15, 500];
 
 async function time(
   runs: number,
@@ -44,16 +45,19 @@ async function measure(d: Db, date: string, label: string) {
   const end = panel.dates.length - 1;
   const compute = await time(RUNS, () => computeBetas(panel, model, end, all));
   const load = await time(RUNS, () => loadPanel(d.pool, model, date, date, 365));
-  const e2e = await time(
-    RUNS,
-    () => runFactors(d.db, d.pool, { date, batchSize: BATCH_SIZE }),
-    () => clear(d),
-  );
-  return [
+  const rows = [
     { name: `${label}: compute (${panel.symbols.length} symbols × 11 factors)`, runsMs: compute },
     { name: `${label}: load prices (one bulk read)`, runsMs: load },
-    { name: `${label}: end to end (load, compute, upsert; batch ${BATCH_SIZE})`, runsMs: e2e },
   ];
+  for (const batchSize of BATCH_SIZES) {
+    const e2e = await time(
+      RUNS,
+      () => runFactors(d.db, d.pool, { date, batchSize }),
+      () => clear(d),
+    );
+    rows.push({ name: `${label}: end to end (load, compute, upsert; batches of ${batchSize})`, runsMs: e2e });
+  }
+  return rows;
 }
 
 const { server, done } = await benchServer();
@@ -81,7 +85,7 @@ try {
   const ten = await time(
     Math.min(RUNS, 3),
     async () => {
-      for (const date of tenDates) await runFactors(scale.db, scale.pool, { date, batchSize: BATCH_SIZE });
+      for (const date of tenDates) await runFactors(scale.db, scale.pool, { date });
     },
     () => clear(scale),
   );

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { copyRows } from '../db/copy.ts';
 import type { Database } from '../db/schema.ts';
 import type { FactorModel } from '../factors/model.ts';
 import type { PortfolioExposure } from './exposures.ts';
@@ -142,31 +143,45 @@ export async function savePortfolioDays(
     date,
     ids,
   ]);
-  await client.query(
-    `INSERT INTO position_daily_values (position_id, value_date, portfolio_id, price, market_value, exposure, weight,
-       delta, gamma, vega, theta, volatility, volatility_source, years_to_expiry, pnl, pnl_method)
-     SELECT p, $1, pf, pr, mv, ex, w, de, ga, ve, th, vo, vs, ye, pl, pm
-       FROM unnest($2::int[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[],
-                   $10::float8[], $11::float8[], $12::float8[], $13::text[], $14::float8[], $15::float8[], $16::text[])
-         AS x(p, pf, pr, mv, ex, w, de, ga, ve, th, vo, vs, ye, pl, pm)`,
+  await copyRows(
+    client,
+    'position_daily_values',
     [
-      date,
-      values.map((v) => v.positionId),
-      values.map((v) => v.portfolioId),
-      values.map((v) => v.price),
-      values.map((v) => v.marketValue),
-      values.map((v) => v.exposure),
-      values.map((v) => (v.exposure === null ? null : v.exposure / v.equity)),
-      values.map((v) => v.option?.delta ?? null),
-      values.map((v) => v.option?.gamma ?? null),
-      values.map((v) => v.option?.vega ?? null),
-      values.map((v) => v.option?.theta ?? null),
-      values.map((v) => v.option?.vol ?? null),
-      values.map((v) => v.option?.volSource ?? null),
-      values.map((v) => v.option?.years ?? null),
-      values.map((v) => v.pnl),
-      values.map((v) => v.pnlMethod),
+      'position_id',
+      'value_date',
+      'portfolio_id',
+      'price',
+      'market_value',
+      'exposure',
+      'weight',
+      'delta',
+      'gamma',
+      'vega',
+      'theta',
+      'volatility',
+      'volatility_source',
+      'years_to_expiry',
+      'pnl',
+      'pnl_method',
     ],
+    values.map((v) => [
+      v.positionId,
+      date,
+      v.portfolioId,
+      v.price,
+      v.marketValue,
+      v.exposure,
+      v.exposure === null ? null : v.exposure / v.equity,
+      v.option?.delta ?? null,
+      v.option?.gamma ?? null,
+      v.option?.vega ?? null,
+      v.option?.theta ?? null,
+      v.option?.vol ?? null,
+      v.option?.volSource ?? null,
+      v.option?.years ?? null,
+      v.pnl,
+      v.pnlMethod,
+    ]),
   );
   const snaps = days.map((d) => d.snapshot);
   await client.query(

@@ -1,0 +1,91 @@
+/**
+ * Portfolio benchmark (npm run bench:portfolios): 1,000 portfolios × 50 positions (10% options) over a
+ * 10,000-symbol universe, one date: P&L, snapshots, Greeks, exposures and stress tests end to end
+ * (`runPortfolios`: bulk reads, compute, batched upserts). Prints a table of medians.
+ */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateDemoMarket } from '../src/demo/market.ts';
+import { Random } from '../src/demo/random.ts';
+import { runFactors } from '../src/factors/run.ts';
+import { importPrices } from '../src/imports/prices.ts';
+import { optionSymbol } from '../src/portfolios/position.ts';
+import { runPortfolios } from '../src/portfolios/run.ts';
+import { createUser } from '../src/users/users.ts';
+import { benchServer, freshDatabase, printTable } from './harness.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PORTFOLIOS = 1000;
+const POSITIONS = 50;
+
+const { server, done } = await benchServer();
+try {
+  const d = await freshDatabase(server.adminUrl, 'bench_portfolios');
+  const m = generateDemoMarket({ stocks: 10_000 - 8, days: 300 });
+  const file = path.join(tmpdir(), 'fu-bench-portfolios.csv');
+  const lines = ['symbol,date,close'];
+  m.symbols.forEach((s, i) => m.dates.forEach((dt, t) => lines.push(`${s},${dt},${m.closes[i]![t]}`)));
+  writeFileSync(file, lines.join('\n'));
+  await importPrices(d.pool, file);
+  const [P, D] = m.dates.slice(-2) as [string, string];
+  for (const date of [P, D]) await runFactors(d.db, d.pool, { date, batchSize: 500 });
+
+  // 1,000 portfolios of 45 stocks and 5 options on stocks of the universe.
+  const owner = await createUser(d.db, { username: 'bench', password: 'bench-password' });
+  const rng = new Random(7);
+  const stocks = m.stocks.map((s) => s.symbol);
+  const last = new Map(m.symbols.map((s, i) => [s, m.closes[i]![m.dates.length - 1]!]));
+  const ids = await d.pool.query<{ id: number }>(
+    'INSERT INTO portfolios (owner_id, name, equity_balance) SELECT $1, $2 || g, 10000000 FROM generate_series(1, $3) g RETURNING id',
+    [owner, 'Bench ', PORTFOLIOS],
+  );
+  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+  for (const { id } of ids.rows) {
+    const picks = rng.shuffle(stocks).slice(0, POSITIONS);
+    picks.forEach((symbol, i) => {
+      const option = i >= POSITIONS - 5;
+      const type = option ? rng.pick(['LC', 'LP', 'SC', 'SP'] as const) : rng.next() < 0.7 ? 'LONG' : 'SHORT';
+      const short = type === 'SHORT' || type === 'SC' || type === 'SP';
+      const qty = option ? rng.int(1, 20) : Math.max(1, Math.round(200_000 / last.get(symbol)!));
+      const strike = Math.round(last.get(symbol)! * rng.uniform(0.9, 1.1)) || 1;
+      const expiry = '2027-03-19';
+      cols[0]!.push(id);
+      cols[1]!.push(option ? optionSymbol(symbol, expiry, type === 'LC' || type === 'SC', strike) : symbol);
+      cols[2]!.push(type);
+      cols[3]!.push(short ? -qty : qty);
+      cols[4]!.push(option ? symbol : null);
+      cols[5]!.push(option ? strike : null);
+      cols[6]!.push(option ? expiry : null);
+      cols[7]!.push(option && rng.next() < 0.5 ? 0.3 : null);
+    });
+  }
+  await d.pool.query(
+    `INSERT INTO positions (portfolio_id, symbol, position_type, quantity, underlying_symbol, strike_price, expiration_date, multiplier, implied_volatility)
+     SELECT p, s, t, q, u, k, e, CASE WHEN u IS NULL THEN 1 ELSE 100 END, v
+       FROM unnest($1::int[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::date[], $8::float8[]) AS x(p, s, t, q, u, k, e, v)`,
+    cols,
+  );
+  await runPortfolios(d.db, d.pool, { date: P }); // the day before, so D has P&L to compute
+  const total: number[] = [];
+  const phases = { loadMs: [] as number[], computeMs: [] as number[], writeMs: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const r = await runPortfolios(d.db, d.pool, { date: D });
+    total.push(performance.now() - t0);
+    for (const k of ['loadMs', 'computeMs', 'writeMs'] as const) phases[k].push(r.timings[k]);
+    if (i === 0) console.log(`${r.portfolios} portfolios, ${r.positions} positions, betas of ${r.betasDate}`);
+  }
+  await d.close();
+  printTable(
+    `Portfolios: ${PORTFOLIOS} × ${POSITIONS} positions (10% options), 10,000-symbol universe, one date (${RUNS} runs)`,
+    [
+      { name: 'end to end (P&L, snapshots, Greeks, exposures, stress)', runsMs: total, note: 'target < 2 s' },
+      { name: '  load (positions, quotes, vols, betas)', runsMs: phases.loadMs },
+      { name: '  compute', runsMs: phases.computeMs },
+      { name: '  write (batches of 100 portfolios)', runsMs: phases.writeMs },
+    ],
+  );
+} finally {
+  await done();
+}
