@@ -9,7 +9,14 @@ import { importCompanies } from './imports/companies.ts';
 import { importPortfolio } from './imports/portfolio.ts';
 import { importPrices } from './imports/prices.ts';
 import { runMainJob } from './main-job.ts';
+import { backfill } from './batch/backfill.ts';
+import { compareDualWrite } from './batch/compare.ts';
+import { progressReporter } from './batch/progress.ts';
+import { DateLockedError, runDate, type DateReport } from './batch/runner.ts';
+import { tradingDayOnOrBefore } from './market/closes.ts';
+import { writeFileSync } from 'node:fs';
 import { runFactors } from './factors/run.ts';
+import { loadModel } from './factors/model.ts';
 import { runMetrics } from './metrics/run.ts';
 import { runPortfolios, whatIf } from './portfolios/run.ts';
 import { readPositionsCsv } from './imports/portfolio.ts';
@@ -259,6 +266,80 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  'batch run': {
+    usage: 'batch run [--date YYYY-MM-DD] [--force]',
+    summary: 'run every phase of the daily batch for a date (default: the last trading day with prices)',
+    options: { date: { type: 'string' }, force: { type: 'boolean' } },
+    run: async ({ values, db }) => {
+      const d = await db();
+      const requested = str(values, 'date') === undefined ? '9999-12-31' : dateOption(values);
+      const date = await tradingDayOnOrBefore(
+        d.pool,
+        (await loadModel(d.db)).settings.calendarSymbol,
+        requested,
+      );
+      if (!date) throw new Error(`no trading day on or before ${requested}: import prices first`);
+      const report = await runDate(d.db, d.pool, loadConfig(), date, { force: values.force === true });
+      printDateReport(report);
+      return report.failed ? 1 : 0;
+    },
+  },
+  'batch backfill': {
+    usage: 'batch backfill [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]',
+    summary:
+      'run the daily batch for every trading day of a range, resumably (default: after the last completed date)',
+    options: { from: { type: 'string' }, to: { type: 'string' }, force: { type: 'boolean' } },
+    run: async ({ values, db }) => {
+      for (const k of ['from', 'to']) {
+        const v = str(values, k);
+        if (v !== undefined && !isIsoDate(v))
+          throw new UsageError(`--${k} must be a date YYYY-MM-DD, got "${v}"`);
+      }
+      const d = await db();
+      const started = performance.now();
+      const reports = await backfill(d.db, d.pool, loadConfig(), {
+        from: str(values, 'from'),
+        to: str(values, 'to'),
+        force: values.force === true,
+        onDate: progressReporter(),
+      });
+      const failed = reports.filter((r) => r.failed);
+      console.log(
+        reports.length === 0
+          ? 'Nothing to backfill: every date of the range is complete.'
+          : `Backfilled ${reports.length} dates (${reports[0]!.date} to ${reports.at(-1)!.date}) in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+              (failed.length ? `; ${failed.length} with failures (see batch_runs)` : ''),
+      );
+      return failed.length ? 1 : 0;
+    },
+  },
+  compare: {
+    usage: 'compare --start-date YYYY-MM-DD --end-date YYYY-MM-DD [--output report.json]',
+    summary: 'compare the legacy per-position exposures with the symbol-level ones (dual-write validation)',
+    options: { 'start-date': { type: 'string' }, 'end-date': { type: 'string' }, output: { type: 'string' } },
+    run: async ({ values, db }) => {
+      const start = str(values, 'start-date');
+      const end = str(values, 'end-date');
+      if (!start || !isIsoDate(start) || !end || !isIsoDate(end))
+        throw new UsageError('--start-date and --end-date must be dates YYYY-MM-DD');
+      const d = await db();
+      const report = await compareDualWrite(d.pool, start, end);
+      const output = str(values, 'output');
+      if (output) writeFileSync(output, JSON.stringify(report, null, 2) + '\n');
+      console.log(
+        `${report.dates_analyzed} dates, ${report.total_comparisons} position comparisons: match rate ${(report.match_rate * 100).toFixed(2)}%, ` +
+          `${report.discrepancies.length} discrepancies, ${report.missing_symbols.length} missing symbols; ` +
+          `portfolio aggregates ${(report.portfolio_comparison.match_rate * 100).toFixed(2)}% of ${report.portfolio_comparison.total_comparisons}`,
+      );
+      for (const x of report.discrepancies.slice(0, 10)) {
+        console.log(
+          `  ${x.date} position ${x.position_id} ${x.symbol} ${x.factor}: symbol ${x.symbol_value} vs position ${x.position_value}`,
+        );
+      }
+      console.log(`Recommendation: ${report.recommendation}${output ? ` (report: ${output})` : ''}`);
+      return report.recommendation === 'SAFE_TO_DEPRECATE' ? 0 : 1;
+    },
+  },
   'users create': {
     usage: 'users create USERNAME [--admin] [--replace]   (password from FU_NEW_PASSWORD or --password)',
     summary: 'create a user (or reset one with --replace)',
@@ -296,6 +377,23 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+function printDateReport(r: DateReport): void {
+  console.log(`Batch for ${r.date} (run ${r.runId}):`);
+  console.log(
+    formatTable(
+      ['phase', 'status', 'items', 'failed', 'seconds', 'note'],
+      r.phases.map((p) => [
+        p.phase,
+        p.status,
+        String(p.itemsTotal),
+        String(p.itemsFailed),
+        (p.durationMs / 1000).toFixed(2),
+        p.error ?? p.note ?? '',
+      ]),
+    ),
+  );
+}
+
 function help(): string {
   const lines = Object.values(COMMANDS).map((c) => `  factor-universe ${c.usage}\n      ${c.summary}`);
   return `Usage:\n${lines.join('\n')}\n\nConfiguration: DATABASE_URL (external PostgreSQL; default embedded), FU_DATA_DIR, FU_PG_PORT, FU_CONFIG.`;
@@ -322,6 +420,10 @@ export async function main(argv: string[]): Promise<number> {
       db: async () => (opened ??= await openDatabase(loadConfig())),
     });
   } catch (e) {
+    if (e instanceof DateLockedError) {
+      console.error(e.message);
+      return 3;
+    }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`${(e as Error).message}\nUsage: factor-universe ${command.usage}`);
       return 2;

@@ -22,6 +22,12 @@ export interface Config {
   dualWrite: boolean;
   /** Where portfolio exposures read betas: `symbol`, `position` (legacy) or `symbol_with_fallback`. */
   readPath: ReadPath;
+  /** Write batches of the factor phase in flight at once. */
+  maxConcurrentBatches: number;
+  /** Company profiles file the batch re-imports each day, if any. */
+  companiesPath: string | undefined;
+  /** Prices file or folder the batch imports each day, if any (the market data phase). */
+  marketDataPath: string | undefined;
 }
 
 const DEFAULTS: Config = {
@@ -32,6 +38,9 @@ const DEFAULTS: Config = {
   demoPassword: 'demo-password',
   dualWrite: true,
   readPath: 'symbol',
+  maxConcurrentBatches: 5,
+  companiesPath: undefined,
+  marketDataPath: undefined,
 };
 
 type FileConfig = Partial<Config>;
@@ -64,6 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       embeddedPort: intFromEnv('FU_PG_PORT', env.FU_PG_PORT),
       poolSize: intFromEnv('FU_POOL_SIZE', env.FU_POOL_SIZE),
       demoPassword: env.FU_DEMO_PASSWORD || undefined,
+      maxConcurrentBatches: intFromEnv('MAX_CONCURRENT_BATCHES', env.MAX_CONCURRENT_BATCHES),
+      companiesPath: env.FU_COMPANIES_PATH || undefined,
+      marketDataPath: env.FU_MARKET_DATA_PATH || undefined,
       readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())

@@ -3,6 +3,10 @@ import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/connection.ts';
 import { DEMO_USER, loadDemoMarket } from './demo/load.ts';
+import { backfill, lastCompletedDate, tradingDays } from './batch/backfill.ts';
+import { progressReporter } from './batch/progress.ts';
+import type { Db } from './db/connection.ts';
+import { addDays } from './dates.ts';
 
 /**
  * What `npm start` does: start (or attach to) the database, migrate, load the demo market into an
@@ -30,6 +34,7 @@ export async function runMainJob(config: Config): Promise<number> {
       );
       log(`Demo input files (and the planted betas): ${r.folder}`);
     }
+    await runRecentBatch(d, config, log);
     const {
       rows: [counts],
     } = await sql<{ symbols: number; last_date: string | null; portfolios: number }>`
@@ -44,4 +49,24 @@ export async function runMainJob(config: Config): Promise<number> {
   } finally {
     await d.close();
   }
+}
+
+/** The daily batch over the last `days` trading days, from where the last run stopped. */
+async function runRecentBatch(d: Db, config: Config, log: (line: string) => void, days = 60): Promise<void> {
+  const recent = await tradingDays(d.pool, 'SPY', '0001-01-01', '9999-12-31');
+  if (recent.length === 0) return;
+  const window = recent.slice(-days);
+  const last = await lastCompletedDate(d.pool);
+  const from = last && last >= window[0]! ? addDays(last, 1) : window[0]!;
+  if (from > window.at(-1)!) {
+    log(`Batch: the last ${window.length} trading days are complete (${window[0]} to ${window.at(-1)}).`);
+    return;
+  }
+  log(`Batch: running every phase for the trading days from ${from} to ${window.at(-1)}…`);
+  const started = performance.now();
+  const reports = await backfill(d.db, d.pool, config, { from, onDate: progressReporter(process.stdout) });
+  const failed = reports.filter((r) => r.failed).length;
+  log(
+    `Batch: ${reports.length} dates in ${((performance.now() - started) / 1000).toFixed(1)} s${failed ? `, ${failed} with failures (see batch_runs)` : ''}.`,
+  );
 }

@@ -8,6 +8,7 @@ import { openPositions } from '../portfolios/store.ts';
 import { DEFAULT_OPTION_SETTINGS, valuePosition, type OptionSettings } from '../portfolios/valuation.ts';
 import { computeBetas } from './engine.ts';
 import { proxySymbols, ridgeFactors, type FactorModel } from './model.ts';
+import type { ReturnsPanel } from './panel.ts';
 import { loadPanel } from './store.ts';
 
 /**
@@ -23,6 +24,8 @@ export async function runPositionExposures(
   model: FactorModel,
   date: string,
   options: OptionSettings = DEFAULT_OPTION_SETTINGS,
+  /** A backfill's shared panel; without it each position loads its own prices, as the old system did. */
+  shared?: ReturnsPanel,
 ): Promise<{ positions: number; rows: number }> {
   const positions = await openPositions(db, date);
   const lookback = Math.max(...model.factors.map((f) => f.windowDays));
@@ -32,11 +35,15 @@ export async function runPositionExposures(
     const option = isOption(p.positionType);
     const betaSymbol = option ? p.underlyingSymbol! : p.symbol;
     if (option && p.expirationDate! <= date) continue; // an expired option contributes nothing
-    // One price load and one regression per position: the cost the universe-first path removes.
-    const panel = await loadPanel(pool, model, date, date, lookback, [betaSymbol, ...proxySymbols(model)]);
+    // One regression per position (and, without a shared panel, one price load): the cost the
+    // universe-first path removes.
+    const panel =
+      shared && shared.dates.includes(date)
+        ? shared
+        : await loadPanel(pool, model, date, date, lookback, [betaSymbol, ...proxySymbols(model)]);
     const s = panel.symbols.indexOf(betaSymbol);
-    const end = panel.dates.length - 1;
-    if (s < 0 || panel.dates[end] !== date) continue;
+    const end = panel.dates.indexOf(date);
+    if (s < 0 || end < 0) continue;
     const out = computeBetas(panel, model, end, [s]);
     let delta: number | null = null;
     if (option) {

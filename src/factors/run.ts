@@ -6,6 +6,7 @@ import { computeBetas, type BetaResult, type BetaSkip, type SkipReason } from '.
 import { runPositionExposures } from './legacy.ts';
 import { loadModel, type ModelSettings } from './model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
+import type { ReturnsPanel } from './panel.ts';
 import { loadPanel, saveBetas, symbolsNeedingBetas } from './store.ts';
 
 export interface FactorRunOptions {
@@ -20,6 +21,11 @@ export interface FactorRunOptions {
   settings?: Partial<ModelSettings>;
   /** Also write the legacy per-position table (the dual-write transition). */
   dualWrite?: boolean;
+  /**
+   * A panel already loaded for a range of dates (a backfill loads once for all of them); it must
+   * reach back a full window before the date. Loaded here when absent or not covering the date.
+   */
+  panel?: ReturnsPanel;
 }
 
 export interface BatchFailure {
@@ -104,11 +110,12 @@ export async function runFactors(
     await writeLegacy();
     return result;
   }
-  const panel = await loadPanel(pool, model, date, date, lookback);
+  const reuse = options.panel && options.panel.dates.indexOf(date) >= 0 ? options.panel : undefined;
+  const panel = reuse ?? (await loadPanel(pool, model, date, date, lookback));
   result.timings.loadMs = performance.now() - t0;
 
   t0 = performance.now();
-  const end = panel.dates.length - 1;
+  const end = panel.dates.indexOf(date);
   const targets = panel.symbols.flatMap((s, i) => (needed.has(s) ? [i] : []));
   const out = computeBetas(panel, model, end, targets);
   result.timings.computeMs = performance.now() - t0;

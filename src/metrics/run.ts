@@ -4,7 +4,7 @@ import { minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { loadModel } from '../factors/model.ts';
-import { loadCloses, tradingDayOnOrBefore } from '../market/closes.ts';
+import { loadCloses, tradingDayOnOrBefore, type ClosesMatrix } from '../market/closes.ts';
 import { refreshUniverse } from '../universe.ts';
 import { PERIODS, symbolReturns } from './returns.ts';
 
@@ -51,6 +51,8 @@ export async function runMetrics(
   db: Kysely<Database>,
   pool: pg.Pool,
   requestedDate: string,
+  /** Closes already loaded for a range of dates reaching a year before this one (a backfill's). */
+  preloaded?: ClosesMatrix,
 ): Promise<MetricsRunResult> {
   const model = await loadModel(db);
   const date = await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, requestedDate);
@@ -60,13 +62,17 @@ export async function runMetrics(
     'SELECT symbol FROM symbol_universe WHERE first_seen <= $1 AND last_seen >= $1 ORDER BY symbol',
     [date],
   );
-  const m = await loadCloses(
-    pool,
-    model.settings.calendarSymbol,
-    minusMonths(date, 12),
-    date,
-    universe.rows.map((r) => r.symbol),
-  );
+  const m =
+    preloaded && preloaded.dates.includes(date) && preloaded.dates[0]! <= minusMonths(date, 12)
+      ? preloaded
+      : await loadCloses(
+          pool,
+          model.settings.calendarSymbol,
+          minusMonths(date, 12),
+          date,
+          universe.rows.map((r) => r.symbol),
+        );
+  const end = m.dates.indexOf(date);
   const loadMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -75,7 +81,7 @@ export async function runMetrics(
   const T = m.dates.length;
   const closes = new Float64Array(keep.length * T);
   keep.forEach((s, i) => closes.set(m.closes.subarray(s * T, (s + 1) * T), i * T));
-  const r = symbolReturns(m.dates, keep.length, closes, T - 1);
+  const r = symbolReturns(m.dates, keep.length, closes, end);
   const symbols = keep.map((i) => m.symbols[i]!);
   const computeMs = performance.now() - t0;
 
