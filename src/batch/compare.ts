@@ -46,7 +46,7 @@ export interface ComparisonReport {
 }
 
 export async function compareDualWrite(pool: pg.Pool, start: string, end: string): Promise<ComparisonReport> {
-  const positions = await pool.query<Discrepancy & { matched: boolean; has_symbol: boolean }>(
+  const positions = await pool.query<Discrepancy & { has_symbol: boolean }>(
     `SELECT p.calculation_date::text AS date, p.position_id, p.portfolio_id, p.symbol, f.name AS factor,
             s.beta * COALESCE(p.delta, 1) AS symbol_value, p.exposure_value AS position_value,
             p.exposure_value - s.beta * COALESCE(p.delta, 1) AS difference, p.is_option, s.symbol IS NOT NULL AS has_symbol
@@ -72,8 +72,17 @@ export async function compareDualWrite(pool: pg.Pool, start: string, end: string
     }
     if (Math.abs(r.difference) <= BETA_TOLERANCE) matches++;
     else {
-      const { has_symbol: _h, matched: _m, ...d } = r;
-      discrepancies.push(d);
+      discrepancies.push({
+        date: r.date,
+        position_id: r.position_id,
+        portfolio_id: r.portfolio_id,
+        symbol: r.symbol,
+        factor: r.factor,
+        symbol_value: r.symbol_value,
+        position_value: r.position_value,
+        difference: r.difference,
+        is_option: r.is_option,
+      });
     }
   }
   const portfolios = await pool.query<{
