@@ -208,7 +208,10 @@ export function generateDemoMarket(options: DemoOptions = {}): DemoMarket {
 }
 
 /** Long/short equity, an ETF allocation, and an options overlay, sized against their equity. */
-function demoPortfolios(rng: Random, m: DemoMarket): DemoPortfolio[] {
+export type PricedUniverse = Pick<DemoMarket, 'dates' | 'symbols' | 'closes'> & { stocks: { symbol: string }[] };
+
+/** Also used to give real price data (the benchmarks) the same three portfolios. */
+export function demoPortfolios(rng: Random, m: PricedUniverse): DemoPortfolio[] {
   const last = m.dates.length - 1;
   const endDate = m.dates[last]!;
   const closeOf = (symbol: string, t = last) => m.closes[m.symbols.indexOf(symbol)]![t]!;

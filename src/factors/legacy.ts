@@ -6,7 +6,7 @@ import { loadMarketView } from '../portfolios/market.ts';
 import { isOption } from '../portfolios/position.ts';
 import { openPositions } from '../portfolios/store.ts';
 import { DEFAULT_OPTION_SETTINGS, valuePosition, type OptionSettings } from '../portfolios/valuation.ts';
-import { computeBetas } from './engine.ts';
+import { computeBetas, type BetaResult } from './engine.ts';
 import { proxySymbols, ridgeFactors, type FactorModel } from './model.ts';
 import type { ReturnsPanel } from './panel.ts';
 import { loadPanel } from './store.ts';
@@ -30,11 +30,22 @@ export async function runPositionExposures(
   const positions = await openPositions(db, date);
   const lookback = Math.max(...model.factors.map((f) => f.windowDays));
   const ridgeWindow = ridgeFactors(model)[0]?.windowDays ?? 365;
-  let written = 0;
-  for (const p of positions) {
+  const live = positions.filter((p) => !(isOption(p.positionType) && p.expirationDate! <= date)); // expired: nothing
+  const options_ = live.filter((p) => isOption(p.positionType));
+  // The deltas come from the same valuation as the symbol path, so the comparison tests the betas.
+  const market = await loadMarketView(
+    pool,
+    model.settings.calendarSymbol,
+    date,
+    options_.flatMap((p) => [p.symbol, p.underlyingSymbol!]),
+    options_.filter((p) => p.impliedVolatility === null).map((p) => p.underlyingSymbol!),
+    ridgeWindow,
+  );
+  const rows: { p: (typeof positions)[number]; betaSymbol: string; delta: number | null; r: BetaResult }[] =
+    [];
+  for (const p of live) {
     const option = isOption(p.positionType);
     const betaSymbol = option ? p.underlyingSymbol! : p.symbol;
-    if (option && p.expirationDate! <= date) continue; // an expired option contributes nothing
     // One regression per position (and, without a shared panel, one price load): the cost the
     // universe-first path removes.
     const panel =
@@ -44,50 +55,36 @@ export async function runPositionExposures(
     const s = panel.symbols.indexOf(betaSymbol);
     const end = panel.dates.indexOf(date);
     if (s < 0 || end < 0) continue;
-    const out = computeBetas(panel, model, end, [s]);
     let delta: number | null = null;
     if (option) {
-      const market = await loadMarketView(
-        pool,
-        model.settings.calendarSymbol,
-        date,
-        [betaSymbol, p.symbol],
-        p.impliedVolatility === null ? [betaSymbol] : [],
-        ridgeWindow,
-      );
       const value = valuePosition(p, market, true, options);
       if (value.option === null) continue; // no underlying price on D: no delta
       delta = value.option.delta;
     }
-    await withTransaction(pool, async (client) => {
-      await client.query(
-        'DELETE FROM position_factor_exposures WHERE position_id = $1 AND calculation_date = $2',
-        [p.id, date],
-      );
-      for (const r of out.results) {
-        await client.query(
-          `INSERT INTO position_factor_exposures (position_id, factor_id, calculation_date, portfolio_id, symbol, beta_symbol,
-             exposure_value, beta, delta, r_squared, observations, quality_flag, is_option)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-          [
-            p.id,
-            r.factorId,
-            date,
-            p.portfolioId,
-            p.symbol,
-            betaSymbol,
-            r.beta * (delta ?? 1),
-            r.beta,
-            delta,
-            r.rSquared,
-            r.observations,
-            r.qualityFlag,
-            option,
-          ],
-        );
-        written++;
-      }
-    });
+    for (const r of computeBetas(panel, model, end, [s]).results) rows.push({ p, betaSymbol, delta, r });
   }
-  return { positions: positions.length, rows: written };
+  await withTransaction(pool, async (client) => {
+    await client.query('DELETE FROM position_factor_exposures WHERE calculation_date = $1', [date]);
+    await client.query(
+      `INSERT INTO position_factor_exposures (position_id, factor_id, calculation_date, portfolio_id, symbol, beta_symbol,
+         exposure_value, beta, delta, r_squared, observations, quality_flag, is_option)
+       SELECT p, f, $1, pf, s, bs, b * COALESCE(d, 1), b, d, r, o, q, d IS NOT NULL
+         FROM unnest($2::int[], $3::int2[], $4::int[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::float8[], $10::int[], $11::text[])
+           AS x(p, f, pf, s, bs, b, d, r, o, q)`,
+      [
+        date,
+        rows.map((x) => x.p.id),
+        rows.map((x) => x.r.factorId),
+        rows.map((x) => x.p.portfolioId),
+        rows.map((x) => x.p.symbol),
+        rows.map((x) => x.betaSymbol),
+        rows.map((x) => x.r.beta),
+        rows.map((x) => x.delta),
+        rows.map((x) => x.r.rSquared),
+        rows.map((x) => x.r.observations),
+        rows.map((x) => x.r.qualityFlag),
+      ],
+    );
+  });
+  return { positions: positions.length, rows: rows.length };
 }
