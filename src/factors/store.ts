@@ -53,38 +53,40 @@ export async function saveBetas(
   skips: readonly BetaSkip[],
   replace: boolean,
 ): Promise<void> {
-  await client.query(
-    `INSERT INTO symbol_factor_exposures AS e (symbol, factor_id, calculation_date, beta, r_squared, observations, quality_flag)
+  if (results.length > 0)
+    await client.query(
+      `INSERT INTO symbol_factor_exposures AS e (symbol, factor_id, calculation_date, beta, r_squared, observations, quality_flag)
      SELECT s, f, $1, b, r, o, q FROM unnest($2::text[], $3::int2[], $4::float8[], $5::float8[], $6::int[], $7::text[]) AS x(s, f, b, r, o, q)
      ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE
        SET beta = EXCLUDED.beta, r_squared = EXCLUDED.r_squared, observations = EXCLUDED.observations,
            quality_flag = EXCLUDED.quality_flag, computed_at = now()
        WHERE (e.beta, e.r_squared, e.observations, e.quality_flag)
              IS DISTINCT FROM (EXCLUDED.beta, EXCLUDED.r_squared, EXCLUDED.observations, EXCLUDED.quality_flag)`,
-    [
-      date,
-      results.map((r) => r.symbol),
-      results.map((r) => r.factorId),
-      results.map((r) => r.beta),
-      results.map((r) => r.rSquared),
-      results.map((r) => r.observations),
-      results.map((r) => r.qualityFlag),
-    ],
-  );
-  await client.query(
-    `INSERT INTO symbol_factor_skips AS k (symbol, factor_id, calculation_date, reason, observations)
+      [
+        date,
+        results.map((r) => r.symbol),
+        results.map((r) => r.factorId),
+        results.map((r) => r.beta),
+        results.map((r) => r.rSquared),
+        results.map((r) => r.observations),
+        results.map((r) => r.qualityFlag),
+      ],
+    );
+  if (skips.length > 0)
+    await client.query(
+      `INSERT INTO symbol_factor_skips AS k (symbol, factor_id, calculation_date, reason, observations)
      SELECT s, f, $1, r, o FROM unnest($2::text[], $3::int2[], $4::text[], $5::int[]) AS x(s, f, r, o)
      ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE
        SET reason = EXCLUDED.reason, observations = EXCLUDED.observations, computed_at = now()
        WHERE (k.reason, k.observations) IS DISTINCT FROM (EXCLUDED.reason, EXCLUDED.observations)`,
-    [
-      date,
-      skips.map((s) => s.symbol),
-      skips.map((s) => s.factorId),
-      skips.map((s) => s.reason),
-      skips.map((s) => s.observations),
-    ],
-  );
+      [
+        date,
+        skips.map((s) => s.symbol),
+        skips.map((s) => s.factorId),
+        skips.map((s) => s.reason),
+        skips.map((s) => s.observations),
+      ],
+    );
   if (!replace) return;
   for (const [table, keep] of [
     ['symbol_factor_exposures', results],
