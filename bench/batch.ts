@@ -32,37 +32,64 @@ try {
     await importCompanies(d.pool, path.join(SP500, 'companies.csv'));
     // the demo portfolios, entered on real stocks in late 2023
     const closes = await loadCloses(d.pool, 'SPY', '2023-09-01', '2023-12-29');
-    const profiled = await d.pool.query<{ symbol: string }>('SELECT symbol FROM company_profiles ORDER BY symbol');
+    const profiled = await d.pool.query<{ symbol: string }>(
+      'SELECT symbol FROM company_profiles ORDER BY symbol',
+    );
     const have = new Set(closes.symbols);
     const T = closes.dates.length;
     const universe = {
       dates: closes.dates,
       symbols: closes.symbols,
       closes: closes.symbols.map((_, i) => closes.closes.subarray(i * T, (i + 1) * T)),
-      stocks: profiled.rows.filter((r) => have.has(r.symbol) && !Number.isNaN(closes.closes[closes.symbols.indexOf(r.symbol) * T + T - 1]!)),
+      stocks: profiled.rows.filter(
+        (r) =>
+          have.has(r.symbol) && !Number.isNaN(closes.closes[closes.symbols.indexOf(r.symbol) * T + T - 1]!),
+      ),
     };
     const portfolios = demoPortfolios(new Random(1), universe);
-    const files = writeDemoFiles({ ...universe, portfolios, companies: [], stocks: [] }, mkdtempSync(path.join(tmpdir(), 'fu-bench-batch-')));
+    const files = writeDemoFiles(
+      { ...universe, portfolios, companies: [], stocks: [] },
+      mkdtempSync(path.join(tmpdir(), 'fu-bench-batch-')),
+    );
     await createUser(d.db, { username: 'demo', password: 'demo-password' });
     for (const [i, file] of files.portfolios.entries()) {
-      await importPortfolio(d.pool, file, { name: portfolios[i]!.name, owner: 'demo', equity: portfolios[i]!.equity });
+      await importPortfolio(d.pool, file, {
+        name: portfolios[i]!.name,
+        owner: 'demo',
+        equity: portfolios[i]!.equity,
+      });
     }
 
     const t0 = performance.now();
-    const reports = await backfill(d.db, d.pool, { ...loadConfig({}), dualWrite: true }, { from: '2024-01-01', to: '2024-12-31' });
+    const reports = await backfill(
+      d.db,
+      d.pool,
+      { ...loadConfig({}), dualWrite: true },
+      { from: '2024-01-01', to: '2024-12-31' },
+    );
     total.push(performance.now() - t0);
     dates = reports.length;
     const sums = new Map<string, number>();
-    for (const r of reports) for (const p of r.phases) sums.set(p.phase, (sums.get(p.phase) ?? 0) + p.durationMs);
+    for (const r of reports)
+      for (const p of r.phases) sums.set(p.phase, (sums.get(p.phase) ?? 0) + p.durationMs);
     for (const [phase, ms] of sums) perPhase.set(phase, [...(perPhase.get(phase) ?? []), ms]);
     const failed = reports.filter((r) => r.failed).length;
-    console.log(`run ${run + 1}/${RUNS}: ${dates} dates in ${(total.at(-1)! / 1000).toFixed(1)} s${failed ? `, ${failed} with failures` : ''}`);
+    console.log(
+      `run ${run + 1}/${RUNS}: ${dates} dates in ${(total.at(-1)! / 1000).toFixed(1)} s${failed ? `, ${failed} with failures` : ''}`,
+    );
     await d.close();
   }
-  printTable(`Backfill of 2024 (${dates} trading days), 558 symbols + 3 demo portfolios, all phases (${RUNS} runs)`, [
-    { name: 'whole year', runsMs: total, note: `${(dates / (median(total) / 1000)).toFixed(1)} dates/s; target < 60 s` },
-    ...[...perPhase].map(([phase, runsMs]) => ({ name: `  ${phase} (sum over the dates)`, runsMs })),
-  ]);
+  printTable(
+    `Backfill of 2024 (${dates} trading days), 558 symbols + 3 demo portfolios, all phases (${RUNS} runs)`,
+    [
+      {
+        name: 'whole year',
+        runsMs: total,
+        note: `${(dates / (median(total) / 1000)).toFixed(1)} dates/s; target < 60 s`,
+      },
+      ...[...perPhase].map(([phase, runsMs]) => ({ name: `  ${phase} (sum over the dates)`, runsMs })),
+    ],
+  );
 } finally {
   await done();
 }

@@ -21,7 +21,7 @@ function testFiles(dir: string): string[] {
 }
 
 const [dir = 'test', ...extra] = process.argv.slice(2);
-const files = testFiles(dir);
+const files = dir.endsWith('.ts') ? [dir] : testFiles(dir); // a folder, or one test file
 if (files.length === 0) {
   console.error(`No *.test.ts files under ${dir}`);
   process.exit(1);

@@ -9,6 +9,7 @@ import { importCompanies } from './imports/companies.ts';
 import { importPortfolio } from './imports/portfolio.ts';
 import { importPrices } from './imports/prices.ts';
 import { runMainJob } from './main-job.ts';
+import { serve } from './api/serve.ts';
 import { backfill } from './batch/backfill.ts';
 import { compareDualWrite } from './batch/compare.ts';
 import { progressReporter } from './batch/progress.ts';
@@ -66,9 +67,22 @@ function onePath(positionals: string[], what: string): string {
 
 const COMMANDS: Record<string, Command> = {
   start: {
-    usage: 'start',
-    summary: 'the main job: start the database, migrate, load the demo market if empty, run the batch',
-    run: async () => runMainJob(loadConfig()),
+    usage: 'start [--no-serve]',
+    summary:
+      'the main job: start the database, migrate, load the demo market if empty, run the batch, serve the API',
+    options: { 'no-serve': { type: 'boolean' } },
+    run: async ({ values }) => runMainJob(loadConfig(), { serve: values['no-serve'] !== true }),
+  },
+  serve: {
+    usage: 'serve [--port 3000]',
+    summary: 'serve the HTTP API (OpenAPI at /docs)',
+    options: { port: { type: 'string' } },
+    run: async ({ values, db }) => {
+      const port = positiveNumber(values, 'port');
+      const d = await db();
+      await serve(d, loadConfig(), port);
+      return 0;
+    },
   },
   'db migrate': {
     usage: 'db migrate',

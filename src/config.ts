@@ -28,6 +28,11 @@ export interface Config {
   companiesPath: string | undefined;
   /** Prices file or folder the batch imports each day, if any (the market data phase). */
   marketDataPath: string | undefined;
+  /** Signs API tokens; generated and kept in the data folder when unset. */
+  jwtSecret: string | undefined;
+  /** Lifetime of an API token. */
+  tokenTtlSeconds: number;
+  port: number;
 }
 
 const DEFAULTS: Config = {
@@ -41,6 +46,9 @@ const DEFAULTS: Config = {
   maxConcurrentBatches: 5,
   companiesPath: undefined,
   marketDataPath: undefined,
+  jwtSecret: undefined,
+  tokenTtlSeconds: 900,
+  port: 3000,
 };
 
 type FileConfig = Partial<Config>;
@@ -76,6 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxConcurrentBatches: intFromEnv('MAX_CONCURRENT_BATCHES', env.MAX_CONCURRENT_BATCHES),
       companiesPath: env.FU_COMPANIES_PATH || undefined,
       marketDataPath: env.FU_MARKET_DATA_PATH || undefined,
+      jwtSecret: env.FU_JWT_SECRET || undefined,
+      tokenTtlSeconds: intFromEnv('FU_TOKEN_TTL_SECONDS', env.FU_TOKEN_TTL_SECONDS),
+      port: intFromEnv('PORT', env.PORT),
       readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())

@@ -3,16 +3,21 @@ import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/connection.ts';
 import { DEMO_USER, loadDemoMarket } from './demo/load.ts';
+import { serve } from './api/serve.ts';
 import { backfill, lastCompletedDate, tradingDays } from './batch/backfill.ts';
 import { progressReporter } from './batch/progress.ts';
 import type { Db } from './db/connection.ts';
 import { addDays } from './dates.ts';
+import { loadModel } from './factors/model.ts';
 
 /**
  * What `npm start` does: start (or attach to) the database, migrate, load the demo market into an
  * empty database, and report what is there.
  */
-export async function runMainJob(config: Config): Promise<number> {
+export async function runMainJob(
+  config: Config,
+  options: { serve: boolean } = { serve: true },
+): Promise<number> {
   const log = (line: string) => console.log(line);
   log('Factor Universe: starting');
   const d = await openDatabase(config, {
@@ -45,6 +50,12 @@ export async function runMainJob(config: Config): Promise<number> {
     log(
       `Store: ${counts.symbols} symbols, prices up to ${counts.last_date ?? '(none)'}, ${counts.portfolios} portfolios.`,
     );
+    if (options.serve) {
+      log(
+        `Sign in as "${DEMO_USER}" with password "${config.demoPassword}" (POST /api/v1/auth/login). Ctrl-C stops.`,
+      );
+      await serve(d, config);
+    }
     return 0;
   } finally {
     await d.close();
@@ -53,7 +64,8 @@ export async function runMainJob(config: Config): Promise<number> {
 
 /** The daily batch over the last `days` trading days, from where the last run stopped. */
 async function runRecentBatch(d: Db, config: Config, log: (line: string) => void, days = 60): Promise<void> {
-  const recent = await tradingDays(d.pool, 'SPY', '0001-01-01', '9999-12-31');
+  const { calendarSymbol } = (await loadModel(d.db)).settings;
+  const recent = await tradingDays(d.pool, calendarSymbol, '0001-01-01', '9999-12-31');
   if (recent.length === 0) return;
   const window = recent.slice(-days);
   const last = await lastCompletedDate(d.pool);

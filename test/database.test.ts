@@ -151,9 +151,9 @@ describe('command line against DATABASE_URL', () => {
     const empty = await createTestDb();
     try {
       const startEnv = { ...process.env, DATABASE_URL: empty.url, FU_DATA_DIR: scratchDir() };
-      const first = await run(process.execPath, [cli, 'start'], { env: startEnv });
+      const first = await run(process.execPath, [cli, 'start', '--no-serve'], { env: startEnv });
       assert.match(first.stdout, /Demo market loaded .*: 508 symbols × 757 trading days/);
-      const second = await run(process.execPath, [cli, 'start'], { env: startEnv });
+      const second = await run(process.execPath, [cli, 'start', '--no-serve'], { env: startEnv });
       assert.doesNotMatch(second.stdout, /Demo market loaded/);
       assert.match(second.stdout, /Store: 508 symbols, prices up to 2026-10-30, 3 portfolios/);
     } finally {

@@ -51,6 +51,17 @@ function pos(p: Partial<Position> & Pick<Position, 'symbol' | 'positionType' | '
 }
 /** 140 calendar days: Hull's 20 weeks. */
 const EXPIRY = '2025-10-20';
+/** An option on OPT (spot 49) at Hull's terms: strike 50, 20 weeks, sigma 20%. */
+const hullOption = (positionType: 'LC' | 'SP', quantity: number) =>
+  pos({
+    symbol: `OPT251020${positionType === 'LC' ? 'C' : 'P'}00050000`,
+    positionType,
+    quantity,
+    underlyingSymbol: 'OPT',
+    strikePrice: 50,
+    expirationDate: EXPIRY,
+    impliedVolatility: 0.2,
+  });
 const betaTable: Record<string, number[]> = { AAA: [1.2], BBB: [0.8], SPY: [1], OPT: [1.5] };
 const betas = (v: PositionValue) =>
   betaTable[v.betaSymbol] ? Float64Array.from(betaTable[v.betaSymbol]!) : undefined;
@@ -97,17 +108,7 @@ describe('portfolio exposure, hand-computed', () => {
   });
 
   it("a long call counts as delta × its underlying: Hull's call, 2 contracts, equity 100,000", () => {
-    const call = value(
-      pos({
-        symbol: 'OPT251020C00050000',
-        positionType: 'LC',
-        quantity: 2,
-        underlyingSymbol: 'OPT',
-        strikePrice: 50,
-        expirationDate: EXPIRY,
-        impliedVolatility: 0.2,
-      }),
-    );
+    const call = value(hullOption('LC', 2));
     assert.equal(call.betaSymbol, 'OPT');
     near(call.option!.years, 140 / 365, 1e-12);
     near(call.option!.delta, 0.522, 2e-3);
@@ -118,17 +119,7 @@ describe('portfolio exposure, hand-computed', () => {
   });
 
   it('a short put: negative quantity × negative delta is a long exposure', () => {
-    const put = value(
-      pos({
-        symbol: 'OPT251020P00050000',
-        positionType: 'SP',
-        quantity: -3,
-        underlyingSymbol: 'OPT',
-        strikePrice: 50,
-        expirationDate: EXPIRY,
-        impliedVolatility: 0.2,
-      }),
-    );
+    const put = value(hullOption('SP', -3));
     near(put.option!.delta, 0.522 - 1, 4e-3);
     assert.ok(put.exposure! > 0);
     near(put.exposure!, put.option!.delta * -300 * 49, 1e-12);
@@ -212,17 +203,7 @@ describe('P&L and the snapshot, hand-computed', () => {
   });
 
   it('an option without its own closes: delta on the previous day × quantity × multiplier × (S_D − S_prev)', () => {
-    const call = value(
-      pos({
-        symbol: 'OPT251020C00050000',
-        positionType: 'LC',
-        quantity: 2,
-        underlyingSymbol: 'OPT',
-        strikePrice: 50,
-        expirationDate: EXPIRY,
-        impliedVolatility: 0.2,
-      }),
-    );
+    const call = value(hullOption('LC', 2));
     const deltaPrev = bsGreeks({
       call: true,
       spot: 48,

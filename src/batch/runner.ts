@@ -46,7 +46,12 @@ export async function runDate(
   pool: pg.Pool,
   config: Config,
   date: string,
-  options: { force?: boolean; shared?: PhaseContext['shared']; phases?: readonly Phase[] } = {},
+  options: {
+    force?: boolean;
+    shared?: PhaseContext['shared'];
+    phases?: readonly Phase[];
+    runId?: string;
+  } = {},
 ): Promise<DateReport> {
   const phases = options.phases ?? DAILY_PHASES;
   const lock = await pool.connect();
@@ -74,9 +79,9 @@ async function runPhases(
   config: Config,
   date: string,
   phases: readonly Phase[],
-  options: { force?: boolean; shared?: PhaseContext['shared'] },
+  options: { force?: boolean; shared?: PhaseContext['shared']; runId?: string },
 ): Promise<DateReport> {
-  const runId = randomUUID();
+  const runId = options.runId ?? randomUUID();
   const report: DateReport = { date, runId, phases: [], failed: false };
   const latest = await pool.query<{ phase: string; status: string }>(
     'SELECT DISTINCT ON (phase) phase, status FROM batch_runs WHERE run_date = $1 ORDER BY phase, id DESC',

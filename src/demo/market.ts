@@ -208,7 +208,9 @@ export function generateDemoMarket(options: DemoOptions = {}): DemoMarket {
 }
 
 /** Long/short equity, an ETF allocation, and an options overlay, sized against their equity. */
-export type PricedUniverse = Pick<DemoMarket, 'dates' | 'symbols' | 'closes'> & { stocks: { symbol: string }[] };
+export type PricedUniverse = Pick<DemoMarket, 'dates' | 'symbols' | 'closes'> & {
+  stocks: { symbol: string }[];
+};
 
 /** Also used to give real price data (the benchmarks) the same three portfolios. */
 export function demoPortfolios(rng: Random, m: PricedUniverse): DemoPortfolio[] {

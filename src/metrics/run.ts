@@ -91,19 +91,7 @@ export async function runMetrics(
     .map((f) => `max(beta) FILTER (WHERE factor_id = ${Number(f.id)}) AS ${f.metricColumn}`)
     .join(', ');
   const factorCols = factors.map((f) => f.metricColumn);
-  const columns = [
-    'current_price',
-    ...PERIODS,
-    'market_cap',
-    'enterprise_value',
-    'pe_ratio',
-    'ps_ratio',
-    'pb_ratio',
-    'company_name',
-    'sector',
-    'industry',
-    ...factorCols,
-  ];
+  const columns = [...SCORED, 'company_name', 'sector', 'industry', ...factorCols];
   const scored = [...SCORED, ...factorCols];
   const written = await withTransaction(pool, async (client) => {
     await refreshUniverse(client);

@@ -1,0 +1,140 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { canonicalSymbol } from '../../imports/symbols.ts';
+import {
+  defaultMultiplier,
+  isCall,
+  isOption,
+  optionSymbol,
+  positionProblems,
+  POSITION_TYPES,
+  type Position,
+} from '../../portfolios/position.ts';
+import { whatIf } from '../../portfolios/run.ts';
+import { ApiError } from '../server.ts';
+import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
+
+const PositionInput = Type.Object(
+  {
+    symbol: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9^][A-Za-z0-9.\\-^=_/ ]{0,31}$' })),
+    position_type: StringEnum(POSITION_TYPES),
+    quantity: Type.Number(),
+    underlying_symbol: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9^][A-Za-z0-9.\\-^=_/]{0,31}$' })),
+    strike_price: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    expiration_date: Type.Optional(IsoDate),
+    multiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    implied_volatility: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+/** POST /api/v1/analytics/what-if: exposures of hypothetical positions; nothing is stored. */
+export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/what-if',
+    {
+      schema: {
+        summary:
+          'Factor exposures, Greeks and stress P&L of a hypothetical list of positions (stored nowhere)',
+        body: Type.Object(
+          {
+            positions: Type.Array(PositionInput, { minItems: 1, maxItems: 5000 }),
+            equity: Type.Number({ exclusiveMinimum: 0 }),
+            date: Type.Optional(IsoDate),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            date: Type.String(),
+            betas_date: Nullable(Type.String()),
+            equity: Type.Number(),
+            exposures: Type.Array(
+              Type.Object({
+                factor: Type.String(),
+                exposure: Type.Number(),
+                dollar_exposure: Type.Number(),
+                positions_missing: Type.Array(Type.String()),
+              }),
+            ),
+            positions: Type.Array(
+              Type.Object({
+                symbol: Type.String(),
+                price: Nullable(Type.Number()),
+                delta: Nullable(Type.Number()),
+                exposure: Nullable(Type.Number()),
+                weight: Nullable(Type.Number()),
+                expired: Type.Boolean(),
+              }),
+            ),
+            stress: Type.Array(Type.Object({ scenario: Type.String(), pnl: Type.Number() })),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const problems: { index: number; field: string; message: string }[] = [];
+      const positions = request.body.positions.map((input, index) => {
+        const underlying = input.underlying_symbol
+          ? canonicalSymbol(input.underlying_symbol.toUpperCase())
+          : null;
+        const p: Position & { id: number } = {
+          id: index + 1,
+          symbol: input.symbol ? canonicalSymbol(input.symbol.toUpperCase()) : '',
+          positionType: input.position_type,
+          quantity: input.quantity,
+          entryPrice: null,
+          entryDate: null,
+          exitDate: null,
+          underlyingSymbol: underlying,
+          strikePrice: input.strike_price ?? null,
+          expirationDate: input.expiration_date ?? null,
+          multiplier: input.multiplier ?? defaultMultiplier(input.position_type),
+          impliedVolatility: input.implied_volatility ?? null,
+        };
+        for (const x of positionProblems(p)) problems.push({ index, field: x.column, message: x.message });
+        if (!p.symbol && isOption(p.positionType) && underlying && p.expirationDate && p.strikePrice) {
+          p.symbol = optionSymbol(underlying, p.expirationDate, isCall(p.positionType), p.strikePrice);
+        }
+        if (!p.symbol) problems.push({ index, field: 'symbol', message: 'symbol is missing' });
+        return p;
+      });
+      if (problems.length > 0) {
+        const first = problems[0]!;
+        throw new ApiError(
+          400,
+          'bad_request',
+          `body parameter "positions/${first.index}/${first.field}": ${first.message}`,
+          problems,
+        );
+      }
+      const date = request.body.date ?? '9999-12-31';
+      const r = await whatIf(app.deps.db, app.deps.pool, positions, date, request.body.equity).catch(
+        (e: Error) => {
+          throw new ApiError(400, 'bad_request', e.message);
+        },
+      );
+      const equity = r.day.snapshot.equity;
+      return {
+        date: r.date,
+        betas_date: r.betasDate,
+        equity,
+        exposures: r.model.factors.map((f, i) => ({
+          factor: f.name,
+          exposure: r.day.exposure.exposure[i]!,
+          dollar_exposure: r.day.exposure.dollar[i]!,
+          positions_missing: r.day.exposure.missing[i]!.map((m) => m.symbol),
+        })),
+        positions: r.day.values.map((v) => ({
+          symbol: v.symbol,
+          price: v.price,
+          delta: v.option?.delta ?? (v.isOption ? null : 1),
+          exposure: v.exposure,
+          weight: v.exposure === null ? null : v.exposure / equity,
+          expired: v.expired,
+        })),
+        stress: r.day.stress.map((s) => ({ scenario: s.scenario, pnl: s.pnl })),
+      };
+    },
+  );
+};

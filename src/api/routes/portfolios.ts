@@ -1,0 +1,372 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ApiError } from '../server.ts';
+import { errors, IsoDate, Nullable } from '../schemas.ts';
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const Portfolio = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  currency: Type.String(),
+  equity_balance: Type.Number(),
+});
+const Missing = Type.Array(Type.Object({ position_id: Type.Integer(), symbol: Type.String() }));
+
+/**
+ * A user's portfolios and what the batch computed for them. Another user's portfolio answers 404,
+ * exactly like one that does not exist: its existence is not revealed.
+ */
+export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { db } = app.deps;
+  const owned = async (id: number, owner: number) => {
+    const p = await db
+      .selectFrom('portfolios')
+      .select(['id', 'name', 'currency', 'equity_balance'])
+      .where('id', '=', id)
+      .where('owner_id', '=', owner)
+      .executeTakeFirst();
+    if (!p) throw new ApiError(404, 'not_found', `no portfolio ${id}`);
+    return p;
+  };
+  /** The date asked for, or the newest one with rows in `table` for the portfolio. */
+  const dateOr = async (
+    date: string | undefined,
+    id: number,
+    table: 'factor_exposures' | 'position_factor_exposures' | 'stress_test_results',
+  ) =>
+    date ??
+    (
+      await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.max('calculation_date').as('d'))
+        .where('portfolio_id', '=', id)
+        .executeTakeFirst()
+    )?.d ??
+    null;
+
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: "The signed-in user's portfolios",
+        response: { 200: Type.Object({ portfolios: Type.Array(Portfolio) }), ...errors },
+      },
+    },
+    async (request) => ({
+      portfolios: await db
+        .selectFrom('portfolios')
+        .select(['id', 'name', 'currency', 'equity_balance'])
+        .where('owner_id', '=', request.user.sub)
+        .orderBy('id')
+        .execute(),
+    }),
+  );
+
+  app.get(
+    '/:id',
+    { schema: { params: IdParams, response: { 200: Portfolio, ...errors } } },
+    async (request) => owned(request.params.id, request.user.sub),
+  );
+
+  app.get(
+    '/:id/positions',
+    {
+      schema: {
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            positions: Type.Array(
+              Type.Object({
+                id: Type.Integer(),
+                symbol: Type.String(),
+                position_type: Type.String(),
+                quantity: Type.Number(),
+                entry_price: Nullable(Type.Number()),
+                entry_date: Nullable(Type.String()),
+                exit_date: Nullable(Type.String()),
+                underlying_symbol: Nullable(Type.String()),
+                strike_price: Nullable(Type.Number()),
+                expiration_date: Nullable(Type.String()),
+                multiplier: Type.Number(),
+                implied_volatility: Nullable(Type.Number()),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      await owned(request.params.id, request.user.sub);
+      return {
+        positions: await db
+          .selectFrom('positions')
+          .select([
+            'id',
+            'symbol',
+            'position_type',
+            'quantity',
+            'entry_price',
+            'entry_date',
+            'exit_date',
+            'underlying_symbol',
+            'strike_price',
+            'expiration_date',
+            'multiplier',
+            'implied_volatility',
+          ])
+          .where('portfolio_id', '=', request.params.id)
+          .orderBy('id')
+          .execute(),
+      };
+    },
+  );
+
+  app.get(
+    '/:id/factor-exposures',
+    {
+      schema: {
+        summary:
+          'Portfolio factor exposures on a date (default: the newest), with the positions that lacked a beta',
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            date: Type.Optional(IsoDate),
+            source: Type.Optional(Type.Union([Type.Literal('symbol'), Type.Literal('position')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            portfolio_id: Type.Integer(),
+            date: Nullable(Type.String()),
+            betas_date: Nullable(Type.String()),
+            equity: Nullable(Type.Number()),
+            exposures: Type.Array(
+              Type.Object({
+                factor: Type.String(),
+                exposure: Type.Number(),
+                dollar_exposure: Type.Number(),
+                positions_missing: Missing,
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await owned(id, request.user.sub);
+      const date = await dateOr(request.query.date, id, 'factor_exposures');
+      const rows = date
+        ? await db
+            .selectFrom('factor_exposures as e')
+            .innerJoin('factor_definitions as f', 'f.id', 'e.factor_id')
+            .select([
+              'f.name as factor',
+              'e.exposure_value as exposure',
+              'e.exposure_dollar as dollar_exposure',
+              'e.positions_missing',
+              'e.betas_date',
+              'e.equity',
+            ])
+            .where('e.portfolio_id', '=', id)
+            .where('e.calculation_date', '=', date)
+            .where('e.source', '=', request.query.source ?? 'symbol')
+            .orderBy('f.display_order')
+            .execute()
+        : [];
+      return {
+        portfolio_id: id,
+        date,
+        betas_date: rows[0]?.betas_date ?? null,
+        equity: rows[0]?.equity ?? null,
+        exposures: rows.map((r) => ({
+          factor: r.factor,
+          exposure: r.exposure,
+          dollar_exposure: r.dollar_exposure,
+          positions_missing: r.positions_missing,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/:id/positions/factor-exposures',
+    {
+      schema: {
+        summary: 'Per-position factor exposures (the legacy table) on a date, paged',
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            date: Type.Optional(IsoDate),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            date: Nullable(Type.String()),
+            total_count: Type.Integer(),
+            rows: Type.Array(
+              Type.Object({
+                position_id: Type.Integer(),
+                symbol: Type.String(),
+                beta_symbol: Type.String(),
+                factor: Type.String(),
+                exposure_value: Type.Number(),
+                beta: Type.Number(),
+                delta: Nullable(Type.Number()),
+                r_squared: Nullable(Type.Number()),
+                observations: Type.Integer(),
+                quality_flag: Type.String(),
+                is_option: Type.Boolean(),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { limit = 100, offset = 0 } = request.query;
+      await owned(id, request.user.sub);
+      const date = await dateOr(request.query.date, id, 'position_factor_exposures');
+      if (!date) return { date: null, total_count: 0, rows: [] };
+      const base = db
+        .selectFrom('position_factor_exposures as p')
+        .where('p.portfolio_id', '=', id)
+        .where('p.calculation_date', '=', date);
+      const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await base
+        .innerJoin('factor_definitions as f', 'f.id', 'p.factor_id')
+        .select([
+          'p.position_id',
+          'p.symbol',
+          'p.beta_symbol',
+          'f.name as factor',
+          'p.exposure_value',
+          'p.beta',
+          'p.delta',
+          'p.r_squared',
+          'p.observations',
+          'p.quality_flag',
+          'p.is_option',
+        ])
+        .orderBy('p.position_id')
+        .orderBy('f.display_order')
+        .limit(limit)
+        .offset(offset)
+        .execute();
+      return { date, total_count: Number(n), rows };
+    },
+  );
+
+  app.get(
+    '/:id/snapshots',
+    {
+      schema: {
+        params: IdParams,
+        querystring: Type.Object(
+          { from: Type.Optional(IsoDate), to: Type.Optional(IsoDate) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            snapshots: Type.Array(
+              Type.Object({
+                date: Type.String(),
+                equity: Type.Number(),
+                total_value: Type.Number(),
+                cash: Type.Number(),
+                long_exposure: Type.Number(),
+                short_exposure: Type.Number(),
+                gross_exposure: Type.Number(),
+                net_exposure: Type.Number(),
+                daily_pnl: Nullable(Type.Number()),
+                daily_return: Nullable(Type.Number()),
+                cumulative_pnl: Nullable(Type.Number()),
+                portfolio_delta: Nullable(Type.Number()),
+                positions_count: Type.Integer(),
+                missing_prices: Missing,
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { from = '0001-01-01', to = '9999-12-31' } = request.query;
+      if (from > to) throw new ApiError(400, 'bad_request', 'querystring parameter "from" is after "to"');
+      await owned(id, request.user.sub);
+      return {
+        snapshots: await db
+          .selectFrom('portfolio_snapshots')
+          .select([
+            'snapshot_date as date',
+            'equity',
+            'total_value',
+            'cash',
+            'long_exposure',
+            'short_exposure',
+            'gross_exposure',
+            'net_exposure',
+            'daily_pnl',
+            'daily_return',
+            'cumulative_pnl',
+            'portfolio_delta',
+            'positions_count',
+            'missing_prices',
+          ])
+          .where('portfolio_id', '=', id)
+          .where('snapshot_date', '>=', from)
+          .where('snapshot_date', '<=', to)
+          .orderBy('snapshot_date')
+          .execute(),
+      };
+    },
+  );
+
+  app.get(
+    '/:id/stress-tests',
+    {
+      schema: {
+        params: IdParams,
+        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            date: Nullable(Type.String()),
+            scenarios: Type.Array(
+              Type.Object({
+                scenario: Type.String(),
+                pnl: Type.Number(),
+                pnl_pct: Type.Number(),
+                shocks: Type.Record(Type.String(), Type.Number()),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await owned(id, request.user.sub);
+      const date = await dateOr(request.query.date, id, 'stress_test_results');
+      const scenarios = date
+        ? await db
+            .selectFrom('stress_test_results')
+            .select(['scenario', 'pnl', 'pnl_pct', 'shocks'])
+            .where('portfolio_id', '=', id)
+            .where('calculation_date', '=', date)
+            .orderBy('pnl')
+            .execute()
+        : [];
+      return { date, scenarios };
+    },
+  );
+};

@@ -1,0 +1,469 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type { FastifyInstance } from 'fastify';
+import { SORTABLE } from '../src/api/routes/symbols.ts';
+import { buildServer } from '../src/api/server.ts';
+import { runDate } from '../src/batch/runner.ts';
+import { loadConfig } from '../src/config.ts';
+import { loadDemoMarket } from '../src/demo/load.ts';
+import { importPortfolio } from '../src/imports/portfolio.ts';
+import { createUser } from '../src/users/users.ts';
+import { createTestDb, type TestDb } from './helpers/db.ts';
+import { scratchDir, writeLines } from './helpers/files.ts';
+
+const D = '2026-10-30';
+const P = '2026-10-29';
+let t: TestDb;
+let app: FastifyInstance;
+let base: string;
+let demoToken: string;
+let otherToken: string;
+let otherPortfolio: number;
+
+async function call(
+  path: string,
+  token?: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    ...init,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+    },
+  });
+  return { status: res.status, body: await res.json() };
+}
+const login = async (username: string, password: string) =>
+  (
+    await call('/api/v1/auth/login', undefined, {
+      method: 'POST',
+      body: JSON.stringify({ username, password }),
+    })
+  ).body.token as string;
+
+before(async () => {
+  t = await createTestDb();
+  await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
+  await createUser(t.db, { username: 'other', password: 'other-password' });
+  const stock = (await t.pool.query('SELECT symbol FROM company_profiles ORDER BY symbol LIMIT 1')).rows[0]
+    .symbol;
+  otherPortfolio = (
+    await importPortfolio(
+      t.pool,
+      writeLines(scratchDir(), 'o.csv', ['symbol,position_type,quantity', `${stock},LONG,10`]),
+      { name: 'Mine', owner: 'other', equity: 1e5 },
+    )
+  ).portfolioId;
+  const config = { ...loadConfig({}), dualWrite: true };
+  for (const date of [P, D]) await runDate(t.db, t.pool, config, date);
+  app = await buildServer({
+    db: t.db,
+    pool: t.pool,
+    config,
+    secret: 'test-secret-of-enough-length-0123456789',
+  });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  demoToken = await login('demo', 'demo-password');
+  otherToken = await login('other', 'other-password');
+});
+after(async () => {
+  await app.close();
+  await t.close();
+});
+
+describe('authentication', () => {
+  it('health, readiness and docs need no token; the OpenAPI document validates', async () => {
+    assert.deepEqual((await call('/health')).body, { status: 'ok' });
+    assert.deepEqual((await call('/ready')).body, { status: 'ready', database: true, migrations: true });
+    const doc = (await call('/docs/json')).body;
+    await SwaggerParser.validate(structuredClone(doc));
+    assert.ok(doc.paths['/api/v1/data/symbols'] && doc.paths['/api/v1/analytics/what-if']);
+  });
+
+  it('login answers a bearer token; a wrong password 401, a malformed body 400', async () => {
+    const ok = await call('/api/v1/auth/login', undefined, {
+      method: 'POST',
+      body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.token_type, 'Bearer');
+    assert.equal(
+      (
+        await call('/api/v1/auth/login', undefined, {
+          method: 'POST',
+          body: JSON.stringify({ username: 'demo', password: 'nope' }),
+        })
+      ).status,
+      401,
+    );
+    assert.equal(
+      (
+        await call('/api/v1/auth/login', undefined, {
+          method: 'POST',
+          body: JSON.stringify({ username: 'demo' }),
+        })
+      ).status,
+      400,
+    );
+  });
+
+  it('every other route answers 401 without a valid token, as JSON', async () => {
+    for (const path of [
+      '/api/v1/data/symbols',
+      '/api/v1/data/factors',
+      '/api/v1/portfolios',
+      '/api/v1/batch/runs',
+      `/api/v1/portfolios/1/snapshots`,
+    ]) {
+      const r = await call(path);
+      assert.equal(r.status, 401, path);
+      assert.equal(r.body.error, 'unauthorized');
+      assert.equal((await call(path, 'not.a.token')).status, 401);
+    }
+  });
+});
+
+describe('GET /api/v1/data/symbols', () => {
+  let all: Record<string, any>[];
+  before(async () => {
+    all = (await t.pool.query('SELECT * FROM symbol_daily_metrics WHERE metric_date = $1', [D])).rows;
+  });
+  /** Independent ordering: nulls last, ties by symbol, byte order for text (the cluster's C collation). */
+  const expectedOrder = (rows: Record<string, any>[], col: string, order: 'asc' | 'desc') =>
+    [...rows]
+      .sort((a, b) => {
+        const x = a[col];
+        const y = b[col];
+        if (x === null && y === null) return a.symbol < b.symbol ? -1 : 1;
+        if (x === null) return 1;
+        if (y === null) return -1;
+        const c = x < y ? -1 : x > y ? 1 : 0;
+        return (order === 'asc' ? c : -c) || (a.symbol < b.symbol ? -1 : 1);
+      })
+      .map((r) => r.symbol);
+
+  it('answers the latest date with total_count and at most 100 rows by default', async () => {
+    const r = await call('/api/v1/data/symbols', demoToken);
+    assert.equal(r.status, 200);
+    assert.deepEqual(
+      [r.body.metrics_date, r.body.total_count, r.body.symbols.length],
+      [D, all.length, Math.min(100, all.length)],
+    );
+    assert.deepEqual(
+      Object.keys(r.body.symbols[0]).sort(),
+      [
+        'symbol',
+        'company_name',
+        'sector',
+        'industry',
+        'current_price',
+        'market_cap',
+        'enterprise_value',
+        'pe_ratio',
+        'ps_ratio',
+        'pb_ratio',
+        'return_1d',
+        'return_mtd',
+        'return_ytd',
+        'return_1m',
+        'return_3m',
+        'return_1y',
+        'factor_value',
+        'factor_growth',
+        'factor_momentum',
+        'factor_quality',
+        'factor_size',
+        'factor_low_vol',
+        'factor_growth_value_spread',
+        'factor_momentum_spread',
+        'factor_size_spread',
+        'factor_quality_spread',
+        'factor_market_beta',
+        'data_quality_score',
+      ].sort(),
+    );
+  });
+
+  it('sorts by every allowed column, both ways, nulls last', async () => {
+    for (const col of SORTABLE) {
+      for (const order of ['asc', 'desc'] as const) {
+        const r = await call(`/api/v1/data/symbols?sort_by=${col}&sort_order=${order}&limit=500`, demoToken);
+        assert.equal(r.status, 200);
+        assert.deepEqual(
+          r.body.symbols.map((s: { symbol: string }) => s.symbol),
+          expectedOrder(all, col, order),
+          `${col} ${order}`,
+        );
+      }
+    }
+  });
+
+  it('filters by sector, market cap, P/E and prefix as an independent filter would', async () => {
+    const sector = all.find((r) => r.sector)!.sector as string;
+    const caps = all
+      .map((r) => r.market_cap)
+      .filter((x) => x !== null)
+      .sort((a, b) => a - b);
+    const [lo, hi] = [caps[Math.floor(caps.length / 4)], caps[Math.floor((3 * caps.length) / 4)]];
+    const cases: [string, (r: Record<string, any>) => boolean][] = [
+      [`sector=${encodeURIComponent(sector)}`, (r) => r.sector === sector],
+      [
+        `min_market_cap=${lo}&max_market_cap=${hi}`,
+        (r) => r.market_cap !== null && r.market_cap >= lo && r.market_cap <= hi,
+      ],
+      ['max_pe_ratio=20', (r) => r.pe_ratio !== null && r.pe_ratio <= 20],
+      [
+        `q=${all[0]!.symbol.slice(0, 1).toLowerCase()}`,
+        (r) =>
+          r.symbol.startsWith(all[0]!.symbol.slice(0, 1)) ||
+          (r.company_name ?? '').toLowerCase().startsWith(all[0]!.symbol.slice(0, 1).toLowerCase()),
+      ],
+    ];
+    for (const [query, keep] of cases) {
+      const r = await call(
+        `/api/v1/data/symbols?${query}&sort_by=symbol&sort_order=asc&limit=500`,
+        demoToken,
+      );
+      const expected = all
+        .filter(keep)
+        .map((x) => x.symbol)
+        .sort();
+      assert.deepEqual(
+        r.body.symbols.map((s: { symbol: string }) => s.symbol),
+        expected,
+        query,
+      );
+      assert.equal(r.body.total_count, expected.length);
+    }
+  });
+
+  it('pages: limit and offset walk the whole sorted list once', async () => {
+    const pages: string[] = [];
+    for (let offset = 0; offset < all.length; offset += 7) {
+      const r = await call(
+        `/api/v1/data/symbols?sort_by=factor_market_beta&limit=7&offset=${offset}`,
+        demoToken,
+      );
+      assert.equal(r.body.total_count, all.length);
+      pages.push(...r.body.symbols.map((s: { symbol: string }) => s.symbol));
+    }
+    assert.deepEqual(pages, expectedOrder(all, 'factor_market_beta', 'desc'));
+    const beyond = await call(`/api/v1/data/symbols?offset=${all.length + 5}`, demoToken);
+    assert.deepEqual([beyond.body.symbols.length, beyond.body.total_count], [0, all.length]);
+  });
+
+  it('a past date answers that date', async () => {
+    const r = await call(`/api/v1/data/symbols?date=${P}&limit=1`, demoToken);
+    assert.equal(r.body.metrics_date, P);
+  });
+
+  it('answers 400 naming the parameter for each kind of bad input, and runs no SQL from it', async () => {
+    const bad: [string, RegExp][] = [
+      ['sort_by=evil', /parameter "sort_by"/],
+      [`sort_by=${encodeURIComponent('market_cap; DROP TABLE users; --')}`, /parameter "sort_by"/],
+      [`sector=${encodeURIComponent("Energy'; DROP TABLE users; --")}`, /parameter "sector"/],
+      ['sort_order=sideways', /parameter "sort_order"/],
+      ['limit=501', /parameter "limit"/],
+      ['limit=-1', /parameter "limit"/],
+      ['offset=-1', /parameter "offset"/],
+      ['date=2024-13-01', /parameter "date"/],
+      ['date=yesterday', /parameter "date"/],
+      ['min_market_cap=lots', /parameter "min_market_cap"/],
+      ['min_market_cap=10&max_market_cap=5', /"min_market_cap" is above "max_market_cap"/],
+      ['colour=blue', /colour|additional/],
+    ];
+    for (const [query, message] of bad) {
+      const r = await call(`/api/v1/data/symbols?${query}`, demoToken);
+      assert.equal(r.status, 400, query);
+      assert.equal(r.body.error, 'bad_request');
+      assert.match(r.body.message, message, query);
+    }
+    assert.equal((await t.pool.query('SELECT count(*)::int AS n FROM users')).rows[0].n, 2, 'users survived');
+  });
+});
+
+describe('symbol detail and factors', () => {
+  it('a symbol: metrics, profile, 11 betas with R², observations and flags, and history', async () => {
+    const symbol = (await t.pool.query('SELECT symbol FROM company_profiles ORDER BY symbol LIMIT 1')).rows[0]
+      .symbol;
+    const r = await call(`/api/v1/data/symbols/${symbol}`, demoToken);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.metrics.symbol, symbol);
+    assert.equal(r.body.betas.length, 11);
+    assert.ok(
+      r.body.betas.every(
+        (b: { observations: number; quality_flag: string }) => b.observations > 0 && b.quality_flag,
+      ),
+    );
+    assert.deepEqual([...new Set(r.body.history.map((h: { date: string }) => h.date))], [P, D]);
+    assert.equal((await call('/api/v1/data/symbols/NOSUCH', demoToken)).status, 404);
+  });
+
+  it('the factor definitions', async () => {
+    const r = await call('/api/v1/data/factors', demoToken);
+    assert.equal(r.body.factors.length, 11);
+    assert.equal(r.body.factors[10].name, 'Market Beta');
+  });
+});
+
+describe('portfolios', () => {
+  it("lists only the user's own portfolios; another user's answers 404 on every route", async () => {
+    const mine = (await call('/api/v1/portfolios', demoToken)).body.portfolios;
+    assert.deepEqual(
+      mine.map((p: { name: string }) => p.name),
+      ['Long/Short Equity', 'ETF Allocation', 'Options Overlay'],
+    );
+    for (const sub of [
+      '',
+      '/positions',
+      '/factor-exposures',
+      '/positions/factor-exposures',
+      '/snapshots',
+      '/stress-tests',
+    ]) {
+      const r = await call(`/api/v1/portfolios/${otherPortfolio}${sub}`, demoToken);
+      assert.equal(r.status, 404, sub);
+      assert.equal(r.body.error, 'not_found');
+      assert.equal((await call(`/api/v1/portfolios/${otherPortfolio}${sub}`, otherToken)).status, 200, sub);
+    }
+    assert.equal((await call('/api/v1/portfolios/99999', demoToken)).status, 404);
+    assert.equal((await call('/api/v1/portfolios/abc', demoToken)).status, 400);
+  });
+
+  it('exposures, positions, legacy rows (paged), snapshots and stress tests of a portfolio', async () => {
+    const id = (await call('/api/v1/portfolios', demoToken)).body.portfolios[2].id;
+    const positions = (await call(`/api/v1/portfolios/${id}/positions`, demoToken)).body.positions;
+    assert.equal(positions.length, 12);
+    const fx = (await call(`/api/v1/portfolios/${id}/factor-exposures?date=${D}`, demoToken)).body;
+    assert.deepEqual([fx.date, fx.betas_date, fx.exposures.length], [D, D, 11]);
+    const stored = (
+      await t.pool.query(
+        "SELECT exposure_value FROM factor_exposures WHERE portfolio_id = $1 AND calculation_date = $2 AND factor_id = 11 AND source = 'symbol'",
+        [id, D],
+      )
+    ).rows[0].exposure_value;
+    assert.equal(fx.exposures[10].exposure, stored);
+    const page = (
+      await call(`/api/v1/portfolios/${id}/positions/factor-exposures?date=${D}&limit=5&offset=5`, demoToken)
+    ).body;
+    const total = (
+      await t.pool.query(
+        'SELECT count(*)::int AS n FROM position_factor_exposures WHERE portfolio_id = $1 AND calculation_date = $2',
+        [id, D],
+      )
+    ).rows[0].n;
+    assert.deepEqual([page.total_count, page.rows.length], [total, 5]);
+    const snaps = (await call(`/api/v1/portfolios/${id}/snapshots?from=${P}&to=${D}`, demoToken)).body
+      .snapshots;
+    assert.deepEqual(
+      snaps.map((s: { date: string }) => s.date),
+      [P, D],
+    );
+    assert.equal(snaps[0].daily_pnl, 0);
+    const stress = (await call(`/api/v1/portfolios/${id}/stress-tests?date=${D}`, demoToken)).body;
+    assert.equal(stress.scenarios.length, 7);
+    assert.equal((await call(`/api/v1/portfolios/${id}/snapshots?from=2026-13-01`, demoToken)).status, 400);
+  });
+});
+
+describe('POST /api/v1/analytics/what-if', () => {
+  it('answers the exposures of hypothetical positions and stores nothing', async () => {
+    const { symbol, close } = (
+      await t.pool.query(
+        'SELECT m.symbol, m.close FROM market_data_cache m JOIN company_profiles c USING (symbol) WHERE m.date = $1 ORDER BY 1 LIMIT 1',
+        [D],
+      )
+    ).rows[0];
+    const beta = (
+      await t.pool.query(
+        'SELECT beta FROM symbol_factor_exposures WHERE symbol = $1 AND calculation_date = $2 AND factor_id = 11',
+        [symbol, D],
+      )
+    ).rows[0].beta;
+    const before = (await t.pool.query('SELECT count(*)::int AS n FROM factor_exposures')).rows[0].n;
+    const r = await call('/api/v1/analytics/what-if', demoToken, {
+      method: 'POST',
+      body: JSON.stringify({
+        equity: 100000,
+        date: D,
+        positions: [
+          { symbol, position_type: 'LONG', quantity: 100 },
+          {
+            position_type: 'LC',
+            quantity: 1,
+            underlying_symbol: symbol,
+            strike_price: 50,
+            expiration_date: '2027-01-15',
+          },
+        ],
+      }),
+    });
+    assert.equal(r.status, 200);
+    const market = r.body.exposures.find((e: { factor: string }) => e.factor === 'Market Beta');
+    const call_ = r.body.positions[1];
+    const expected = ((100 * close + call_.delta * 100 * close) * beta) / 100000;
+    assert.ok(Math.abs(market.exposure - expected) < 1e-12, `${market.exposure} vs ${expected}`);
+    assert.equal((await t.pool.query('SELECT count(*)::int AS n FROM factor_exposures')).rows[0].n, before);
+  });
+
+  it('validates every position and names the one at fault', async () => {
+    const bad: [unknown, RegExp][] = [
+      [{ position_type: 'SHORT', symbol: 'AAA', quantity: 5 }, /positions\/0\/quantity.*negative/],
+      [
+        { position_type: 'LC', quantity: 1, underlying_symbol: 'AAA', expiration_date: '2027-01-15' },
+        /positions\/0\/strike_price/,
+      ],
+      [{ position_type: 'BUY', symbol: 'AAA', quantity: 5 }, /position_type/],
+      [
+        { position_type: 'LONG', symbol: 'AAA', quantity: 5, expiration_date: '2027-02-30' },
+        /expiration_date/,
+      ],
+    ];
+    for (const [position, message] of bad) {
+      const r = await call('/api/v1/analytics/what-if', demoToken, {
+        method: 'POST',
+        body: JSON.stringify({ equity: 1000, positions: [position] }),
+      });
+      assert.equal(r.status, 400, JSON.stringify(position));
+      assert.match(r.body.message, message);
+    }
+    assert.equal(
+      (
+        await call('/api/v1/analytics/what-if', demoToken, {
+          method: 'POST',
+          body: JSON.stringify({ equity: -1, positions: [] }),
+        })
+      ).status,
+      400,
+    );
+  });
+});
+
+describe('batch runs', () => {
+  it('lists recent runs; only an admin may start one, which answers 202 and runs in the background', async () => {
+    const runs = (await call('/api/v1/batch/runs?limit=6', demoToken)).body.runs;
+    assert.equal(runs.length, 6);
+    const denied = await call('/api/v1/batch/runs', otherToken, {
+      method: 'POST',
+      body: JSON.stringify({ date: D }),
+    });
+    assert.equal(denied.status, 403);
+    const started = await call('/api/v1/batch/runs', demoToken, {
+      method: 'POST',
+      body: JSON.stringify({ date: D, force: true }),
+    });
+    assert.equal(started.status, 202);
+    const runId = started.body.run_id;
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await t.pool.query(
+        "SELECT count(*)::int AS n FROM batch_runs WHERE run_id = $1 AND status IN ('completed', 'skipped')",
+        [runId],
+      );
+      if (rows[0].n === 6) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail('the background run did not finish');
+  });
+});
