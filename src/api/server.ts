@@ -104,13 +104,11 @@ export async function buildServer(
     });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: 'not_found',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-        details: null,
-      }),
+    reply.status(404).send({
+      error: 'not_found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      details: null,
+    }),
   );
 
   await app.register(swagger, {

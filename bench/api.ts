@@ -1,0 +1,84 @@
+/**
+ * API benchmark (npm run bench:api): autocannon, 50 connections for 20 s each, against
+ *   GET /api/v1/data/symbols sorted by a factor with a sector filter, over a 10,000-symbol metrics table;
+ *   GET /api/v1/portfolios/{id}/factor-exposures.
+ * The server runs in this process (logging off), PostgreSQL embedded; prints p50/p99 and requests/s.
+ */
+import autocannon from 'autocannon';
+import { buildServer } from '../src/api/server.ts';
+import { runDate } from '../src/batch/runner.ts';
+import { loadConfig } from '../src/config.ts';
+import { loadDemoMarket } from '../src/demo/load.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { benchServer, freshDatabase } from './harness.ts';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 20);
+const { server, done } = await benchServer();
+try {
+  const d = await freshDatabase(server.adminUrl, 'bench_api');
+  await loadDemoMarket(d.db, d.pool, mkdtempSync(path.join(tmpdir(), 'fu-bench-api-')), 'demo-password', {
+    stocks: 40,
+  });
+  const config = { ...loadConfig({}), dualWrite: false };
+  const date = '2026-10-30';
+  await runDate(d.db, d.pool, config, date);
+  // 10,000 more symbols in the dashboard table for that date, over the 11 sectors
+  await d.pool.query(
+    `INSERT INTO symbol_daily_metrics (symbol, metric_date, current_price, return_1d, return_mtd, return_ytd, return_1m, return_3m, return_1y,
+       market_cap, pe_ratio, ps_ratio, pb_ratio, company_name, sector, industry,
+       factor_value, factor_growth, factor_momentum, factor_quality, factor_size, factor_low_vol,
+       factor_growth_value_spread, factor_momentum_spread, factor_size_spread, factor_quality_spread, factor_market_beta, data_quality_score)
+     SELECT 'B' || lpad(g::text, 5, '0'), $1, 10 + random() * 500, random() / 20 - 0.025, random() / 10 - 0.05, random() / 2 - 0.2,
+            random() / 10 - 0.05, random() / 5 - 0.1, random() - 0.3, exp(21 + random() * 7), 5 + random() * 40, random() * 10, random() * 8,
+            'Bench company ' || g, (ARRAY['Energy','Financials','Health Care','Industrials','Materials','Utilities','Real Estate',
+            'Information Technology','Consumer Staples','Consumer Discretionary','Communication Services'])[1 + g % 11], 'Bench industry',
+            random(), random(), random(), random(), random(), random(), random(), random(), random(), random(), 0.5 + random(), 100
+       FROM generate_series(1, 10000) g`,
+    [date],
+  );
+  await d.pool.query('ANALYZE symbol_daily_metrics');
+  const app = await buildServer({
+    db: d.db,
+    pool: d.pool,
+    config,
+    secret: 'bench-secret-0123456789-0123456789',
+  });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+  });
+  const { token } = (await login.json()) as { token: string };
+  const portfolio = (await d.pool.query<{ id: number }>('SELECT min(id) AS id FROM portfolios')).rows[0]!.id;
+  const routes = [
+    [
+      'GET /api/v1/data/symbols?sort_by=factor_market_beta&sector=Energy',
+      `/api/v1/data/symbols?sort_by=factor_market_beta&sort_order=desc&sector=Energy`,
+    ],
+    [`GET /api/v1/portfolios/{id}/factor-exposures`, `/api/v1/portfolios/${portfolio}/factor-exposures`],
+  ] as const;
+  const rows: string[] = [];
+  for (const [name, url] of routes) {
+    const r = await autocannon({
+      url: `${base}${url}`,
+      connections: 50,
+      duration: DURATION,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
+    rows.push(
+      `| ${name} | ${r.requests.total} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} |`,
+    );
+  }
+  await app.close();
+  await d.close();
+  console.log(`\n### API, 50 connections × ${DURATION} s each (10,000 + 48 symbols in the metrics table)\n`);
+  console.log('| route | requests | requests/s (mean) | p50 ms | p99 ms | max ms |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+} finally {
+  await done();
+}
