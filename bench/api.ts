@@ -2,14 +2,16 @@
  * API benchmark (npm run bench:api): autocannon, 50 connections for 20 s each, against
  *   GET /api/v1/data/symbols sorted by a factor with a sector filter, over a 10,000-symbol metrics table;
  *   GET /api/v1/portfolios/{id}/factor-exposures.
- * The server runs in this process (logging off), PostgreSQL embedded; prints p50/p99 and requests/s.
+ * The server is `factor-universe serve` in a process of its own (request logging on, as in
+ * production), so the load generator does not share its event loop; prints p50/p99 and requests/s.
  */
 import autocannon from 'autocannon';
-import { buildServer } from '../src/api/server.ts';
 import { runDate } from '../src/batch/runner.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { freePort } from '../src/db/throwaway.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { benchServer, freshDatabase } from './harness.ts';
@@ -39,13 +41,33 @@ try {
     [date],
   );
   await d.pool.query('ANALYZE symbol_daily_metrics');
-  const app = await buildServer({
-    db: d.db,
-    pool: d.pool,
-    config,
-    secret: 'bench-secret-0123456789-0123456789',
-  });
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = await freePort();
+  const url = new URL(server.adminUrl);
+  url.pathname = '/bench_api';
+  const child = spawn(
+    process.execPath,
+    [path.resolve('bin/factor-universe.js'), 'serve', '--port', String(port)],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: url.toString(),
+        FU_JWT_SECRET: 'bench-secret-0123456789-0123456789',
+      },
+      stdio: 'ignore',
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (i > 200) throw new Error('the server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const login = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -73,7 +95,8 @@ try {
       `| ${name} | ${r.requests.total} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} |`,
     );
   }
-  await app.close();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
   await d.close();
   console.log(`\n### API, 50 connections × ${DURATION} s each (10,000 + 48 symbols in the metrics table)\n`);
   console.log('| route | requests | requests/s (mean) | p50 ms | p99 ms | max ms |');

@@ -33,6 +33,8 @@ export interface Config {
   /** Lifetime of an API token. */
   tokenTtlSeconds: number;
   port: number;
+  /** How long the API may reuse a symbol dashboard answer (ms); 0 turns the cache off. */
+  apiCacheMs: number;
 }
 
 const DEFAULTS: Config = {
@@ -49,6 +51,7 @@ const DEFAULTS: Config = {
   jwtSecret: undefined,
   tokenTtlSeconds: 900,
   port: 3000,
+  apiCacheMs: 5000,
 };
 
 type FileConfig = Partial<Config>;
@@ -87,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       jwtSecret: env.FU_JWT_SECRET || undefined,
       tokenTtlSeconds: intFromEnv('FU_TOKEN_TTL_SECONDS', env.FU_TOKEN_TTL_SECONDS),
       port: intFromEnv('PORT', env.PORT),
+      apiCacheMs: env.FU_API_CACHE_MS === '0' ? 0 : intFromEnv('FU_API_CACHE_MS', env.FU_API_CACHE_MS),
       readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())

@@ -1,4 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
+import { TtlCache } from '../cache.ts';
 import { sql } from 'kysely';
 import { addDays } from '../../dates.ts';
 import { ApiError } from '../server.ts';
@@ -77,11 +79,19 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const ListAnswer = Type.Object({
+  symbols: Type.Array(SymbolRow),
+  total_count: Type.Integer(),
+  metrics_date: Nullable(Type.String()),
+});
+
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The symbol dashboard, one symbol's detail, and the factor definitions. */
 export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.deps;
+  // The dashboard changes when the batch writes a date: answers are reused for a few seconds.
+  const dashboard = new TtlCache<Static<typeof ListAnswer>>(app.deps.config.apiCacheMs);
   const latestMetricsDate = async (date?: string) =>
     (
       await db
@@ -98,70 +108,68 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The symbol dashboard: metrics of every symbol on a date, filtered, sorted and paged',
         querystring: ListQuery,
         response: {
-          200: Type.Object({
-            symbols: Type.Array(SymbolRow),
-            total_count: Type.Integer(),
-            metrics_date: Nullable(Type.String()),
-          }),
+          200: ListAnswer,
           ...errors,
         },
       },
     },
-    async (request) => {
-      const {
-        sort_by = 'market_cap',
-        sort_order = 'desc',
-        sector,
-        min_market_cap,
-        max_market_cap,
-        max_pe_ratio,
-        q,
-        limit = 100,
-        offset = 0,
-        date,
-      } = request.query;
-      if (min_market_cap !== undefined && max_market_cap !== undefined && min_market_cap > max_market_cap) {
-        throw new ApiError(
-          400,
-          'bad_request',
-          'querystring parameter "min_market_cap" is above "max_market_cap"',
-        );
-      }
-      const metricsDate = date ?? (await latestMetricsDate());
-      if (!metricsDate) return { symbols: [], total_count: 0, metrics_date: null };
-      let query = db.selectFrom('symbol_daily_metrics').where('metric_date', '=', metricsDate);
-      if (sector !== undefined) query = query.where('sector', '=', sector);
-      if (min_market_cap !== undefined) query = query.where('market_cap', '>=', min_market_cap);
-      if (max_market_cap !== undefined) query = query.where('market_cap', '<=', max_market_cap);
-      if (max_pe_ratio !== undefined) query = query.where('pe_ratio', '<=', max_pe_ratio);
-      if (q !== undefined) {
-        const prefix = `${escapeLike(q)}%`;
-        query = query.where((eb) =>
-          eb.or([eb('symbol', 'ilike', prefix), eb('company_name', 'ilike', prefix)]),
-        );
-      }
-      const direction = sort_order === 'asc' ? sql`ASC` : sql`DESC`;
-      const rows = await query
-        .select(['symbol', ...TEXT_COLUMNS, ...NUMBER_COLUMNS])
-        .select(sql<number>`count(*) OVER ()`.as('total_count'))
-        .orderBy(sql`${sql.ref(sort_by)} ${direction} NULLS LAST`)
-        .orderBy('symbol')
-        .limit(limit)
-        .offset(offset)
-        .execute();
-      let total = Number(rows[0]?.total_count ?? 0);
-      if (rows.length === 0 && offset > 0) {
-        total = Number(
-          (await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-        );
-      }
-      return {
-        symbols: rows.map(({ total_count: _t, ...r }) => r),
-        total_count: total,
-        metrics_date: metricsDate,
-      };
-    },
+    async (request) => dashboard.get(JSON.stringify(request.query), () => listSymbols(request.query)),
   );
+
+  async function listSymbols(params: Static<typeof ListQuery>): Promise<Static<typeof ListAnswer>> {
+    const {
+      sort_by = 'market_cap',
+      sort_order = 'desc',
+      sector,
+      min_market_cap,
+      max_market_cap,
+      max_pe_ratio,
+      q,
+      limit = 100,
+      offset = 0,
+      date,
+    } = params;
+    if (min_market_cap !== undefined && max_market_cap !== undefined && min_market_cap > max_market_cap) {
+      throw new ApiError(
+        400,
+        'bad_request',
+        'querystring parameter "min_market_cap" is above "max_market_cap"',
+      );
+    }
+    const metricsDate = date ?? (await latestMetricsDate());
+    if (!metricsDate) return { symbols: [], total_count: 0, metrics_date: null };
+    let query = db.selectFrom('symbol_daily_metrics').where('metric_date', '=', metricsDate);
+    if (sector !== undefined) query = query.where('sector', '=', sector);
+    if (min_market_cap !== undefined) query = query.where('market_cap', '>=', min_market_cap);
+    if (max_market_cap !== undefined) query = query.where('market_cap', '<=', max_market_cap);
+    if (max_pe_ratio !== undefined) query = query.where('pe_ratio', '<=', max_pe_ratio);
+    if (q !== undefined) {
+      const prefix = `${escapeLike(q)}%`;
+      query = query.where((eb) =>
+        eb.or([eb('symbol', 'ilike', prefix), eb('company_name', 'ilike', prefix)]),
+      );
+    }
+    const direction = sort_order === 'asc' ? sql`ASC` : sql`DESC`;
+    const rows = await query
+      .select(['symbol', ...TEXT_COLUMNS, ...NUMBER_COLUMNS])
+      .select(sql<number>`count(*) OVER ()`.as('total_count'))
+      .orderBy(sql`${sql.ref(sort_by)} ${direction} NULLS LAST`)
+      .orderBy('symbol')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    let total = Number(rows[0]?.total_count ?? 0);
+    if (rows.length === 0 && offset > 0) {
+      total = Number(
+        (await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      );
+    }
+    return {
+      symbols: rows.map(({ total_count: _t, ...r }) => r),
+      total_count: total,
+      metrics_date: metricsDate,
+    };
+  }
 
   const Beta = Type.Object({
     factor: Type.String(),
