@@ -30,6 +30,7 @@ try {
     const d = await freshDatabase(server.adminUrl, 'bench_batch');
     await importPrices(d.pool, path.join(SP500, 'prices.csv.gz'));
     await importCompanies(d.pool, path.join(SP500, 'companies.csv'));
+    await d.pool.query('VACUUM ANALYZE market_data_cache'); // the steady state, not autovacuum's first pass
     // the demo portfolios, entered on real stocks in late 2023
     const closes = await loadCloses(d.pool, 'SPY', '2023-09-01', '2023-12-29');
     const profiled = await d.pool.query<{ symbol: string }>(

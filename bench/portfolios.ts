@@ -28,6 +28,8 @@ try {
   m.symbols.forEach((s, i) => m.dates.forEach((dt, t) => lines.push(`${s},${dt},${m.closes[i]![t]}`)));
   writeFileSync(file, lines.join('\n'));
   await importPrices(d.pool, file);
+  // Measure the steady state: autovacuum would otherwise be working through the fresh rows meanwhile.
+  await d.pool.query('VACUUM ANALYZE market_data_cache');
   const [P, D] = m.dates.slice(-2) as [string, string];
   for (const date of [P, D]) await runFactors(d.db, d.pool, { date, batchSize: 500 });
 

@@ -63,6 +63,27 @@ describe('symbol daily metrics', () => {
       )
     ).rows[0].beta;
     assert.equal(m.factor_market_beta, beta);
+    // realised volatility: sample sd of the daily returns of (D − 365, D], annualised by √252
+    const { rows } = await t.pool.query(
+      'SELECT close FROM market_data_cache WHERE symbol = $1 AND date > $2::date - 365 - 5 ORDER BY date',
+      [stock, D],
+    );
+    const dates = (
+      await t.pool.query(
+        'SELECT date::text AS d FROM market_data_cache WHERE symbol = $1 AND date > $2::date - 365 - 5 ORDER BY date',
+        [stock, D],
+      )
+    ).rows.map((r) => r.d);
+    const inWindow = dates.map((d, i) => i > 0 && d > '2025-10-30');
+    const rets = rows
+      .map((r, i) => (i > 0 ? r.close / rows[i - 1].close - 1 : NaN))
+      .filter((_, i) => inWindow[i]);
+    const mean = rets.reduce((a, b) => a + b, 0) / rets.length;
+    const sd = Math.sqrt(rets.reduce((a, b) => a + (b - mean) ** 2, 0) / (rets.length - 1));
+    assert.ok(
+      Math.abs(m.realized_vol - sd * Math.sqrt(252)) < 1e-12,
+      `${m.realized_vol} vs ${sd * Math.sqrt(252)}`,
+    );
   });
 
   it('a return whose base close does not exist is null, and lowers the quality score', async () => {

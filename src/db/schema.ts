@@ -116,6 +116,7 @@ export interface SymbolDailyMetricsTable {
   factor_quality_spread: number | null;
   factor_market_beta: number | null;
   data_quality_score: number | null;
+  realized_vol: number | null;
   updated_at: Timestamp;
 }
 

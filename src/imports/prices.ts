@@ -37,7 +37,7 @@ function copyValue(v: number | null): string {
  * Reads and validates one price file. `fixedSymbol` is set for per-symbol files (`AAPL.csv`),
  * whose rows carry no symbol column.
  */
-export async function parsePriceFile(file: string, fixedSymbol: string | undefined): Promise<ParsedPrices> {
+async function parsePriceFile(file: string, fixedSymbol: string | undefined): Promise<ParsedPrices> {
   const problems = new ProblemList(file);
   const required = fixedSymbol ? ['date', 'close'] : ['symbol', 'date', 'close'];
   const chunks: string[] = [];
@@ -217,5 +217,7 @@ export async function importPrices(
       onFile(e);
     }
   }
+  // Fresh statistics for the planner: a first import changes the table's size by orders of magnitude.
+  if (summary.results.some((r) => r.inserted > 0)) await pool.query('ANALYZE market_data_cache');
   return summary;
 }

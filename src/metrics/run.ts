@@ -3,7 +3,9 @@ import type pg from 'pg';
 import { minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { loadModel } from '../factors/model.ts';
+import { loadModel, ridgeFactors } from '../factors/model.ts';
+import { returnsFromCloses, row } from '../factors/panel.ts';
+import { realizedVol } from '../market/volatility.ts';
 import { loadCloses, tradingDayOnOrBefore, type ClosesMatrix } from '../market/closes.ts';
 import { refreshUniverse } from '../universe.ts';
 import { PERIODS, symbolReturns } from './returns.ts';
@@ -83,6 +85,13 @@ export async function runMetrics(
   keep.forEach((s, i) => closes.set(m.closes.subarray(s * T, (s + 1) * T), i * T));
   const r = symbolReturns(m.dates, keep.length, closes, end);
   const symbols = keep.map((i) => m.symbols[i]!);
+  const ridgeWindow = ridgeFactors(model)[0]?.windowDays ?? 365;
+  const panel = returnsFromCloses(
+    m.dates.slice(0, end + 1),
+    symbols,
+    closes.length ? sliceDays(closes, T, end + 1) : closes,
+  );
+  const vols = symbols.map((_, i) => realizedVol(panel.dates, row(panel, i), ridgeWindow) ?? null);
   const computeMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -91,20 +100,20 @@ export async function runMetrics(
     .map((f) => `max(beta) FILTER (WHERE factor_id = ${Number(f.id)}) AS ${f.metricColumn}`)
     .join(', ');
   const factorCols = factors.map((f) => f.metricColumn);
-  const columns = [...SCORED, 'company_name', 'sector', 'industry', ...factorCols];
+  const columns = [...SCORED, 'company_name', 'sector', 'industry', ...factorCols, 'realized_vol'];
   const scored = [...SCORED, ...factorCols];
   const written = await withTransaction(pool, async (client) => {
     await refreshUniverse(client);
     const res = await client.query(
       `WITH x AS (
-         SELECT * FROM unnest($2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
-           AS x(symbol, current_price, ${PERIODS.join(', ')})
+         SELECT * FROM unnest($2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[])
+           AS x(symbol, current_price, ${PERIODS.join(', ')}, realized_vol)
        ),
        b AS (SELECT symbol${pivot ? `, ${pivot}` : ''} FROM symbol_factor_exposures WHERE calculation_date = $1 GROUP BY symbol),
        rows AS (
          SELECT x.symbol, $1::date AS metric_date, x.current_price, ${PERIODS.map((p) => `x.${p}`).join(', ')},
                 cp.market_cap, cp.enterprise_value, cp.pe_ratio, cp.ps_ratio, cp.pb_ratio, cp.company_name, cp.sector, cp.industry,
-                ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}
+                ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol
            FROM x LEFT JOIN company_profiles cp ON cp.symbol = x.symbol LEFT JOIN b ON b.symbol = x.symbol
        )
        INSERT INTO symbol_daily_metrics AS m (symbol, metric_date, ${columns.join(', ')}, data_quality_score)
@@ -113,7 +122,7 @@ export async function runMetrics(
          ${columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, data_quality_score = EXCLUDED.data_quality_score, updated_at = now()
        WHERE (${columns.map((c) => `m.${c}`).join(', ')}, m.data_quality_score)
              IS DISTINCT FROM (${columns.map((c) => `EXCLUDED.${c}`).join(', ')}, EXCLUDED.data_quality_score)`,
-      [date, symbols, r.currentPrice, ...PERIODS.map((p) => r.returns[p])],
+      [date, symbols, r.currentPrice, ...PERIODS.map((p) => r.returns[p]), vols],
     );
     return res.rowCount ?? 0;
   });
@@ -124,4 +133,13 @@ export async function runMetrics(
     written,
     timings: { loadMs, computeMs, writeMs: performance.now() - t0 },
   };
+}
+
+/** The first `days` columns of a symbols × T matrix (a backfill's closes reach past the date). */
+function sliceDays(closes: Float64Array, T: number, days: number): Float64Array {
+  if (days === T) return closes;
+  const n = closes.length / T;
+  const out = new Float64Array(n * days);
+  for (let s = 0; s < n; s++) out.set(closes.subarray(s * T, s * T + days), s * days);
+  return out;
 }

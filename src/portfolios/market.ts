@@ -34,9 +34,15 @@ export async function loadMarketView(
     else q.prevClose = r.close;
     quotes.set(r.symbol, q);
   }
-  const vols = new Map<string, number>();
-  if (volSymbols.length > 0) {
-    const m = await loadCloses(pool, calendarSymbol, addDays(date, -volWindowDays), date, volSymbols);
+  // Realised volatilities come from the symbol metrics of D when the batch has computed them.
+  const stored = await pool.query<{ symbol: string; realized_vol: number }>(
+    'SELECT symbol, realized_vol FROM symbol_daily_metrics WHERE metric_date = $1 AND symbol = ANY($2) AND realized_vol IS NOT NULL',
+    [date, volSymbols],
+  );
+  const vols = new Map(stored.rows.map((r) => [r.symbol, r.realized_vol]));
+  const missing = volSymbols.filter((s) => !vols.has(s));
+  if (missing.length > 0) {
+    const m = await loadCloses(pool, calendarSymbol, addDays(date, -volWindowDays), date, missing);
     const panel = returnsFromCloses(m.dates, m.symbols, m.closes);
     panel.symbols.forEach((s, i) => {
       const v = realizedVol(panel.dates, row(panel, i), volWindowDays);
