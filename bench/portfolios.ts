@@ -9,6 +9,7 @@ import path from 'node:path';
 import { generateDemoMarket } from '../src/demo/market.ts';
 import { Random } from '../src/demo/random.ts';
 import { runFactors } from '../src/factors/run.ts';
+import { runMetrics } from '../src/metrics/run.ts';
 import { importPrices } from '../src/imports/prices.ts';
 import { optionSymbol } from '../src/portfolios/position.ts';
 import { runPortfolios } from '../src/portfolios/run.ts';
@@ -31,7 +32,11 @@ try {
   // Measure the steady state: autovacuum would otherwise be working through the fresh rows meanwhile.
   await d.pool.query('VACUUM ANALYZE market_data_cache');
   const [P, D] = m.dates.slice(-2) as [string, string];
-  for (const date of [P, D]) await runFactors(d.db, d.pool, { date, batchSize: 500 });
+  // the phases before the portfolios in the daily batch: betas and symbol metrics (with realised vols)
+  for (const date of [P, D]) {
+    await runFactors(d.db, d.pool, { date, batchSize: 500 });
+    await runMetrics(d.db, d.pool, date);
+  }
 
   // 1,000 portfolios of 45 stocks and 5 options on stocks of the universe.
   const owner = await createUser(d.db, { username: 'bench', password: 'bench-password' });
