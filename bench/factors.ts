@@ -5,17 +5,14 @@
  * "compute" is the engine alone on a loaded panel; "end to end" is `runFactors` into an empty
  * exposures table: load prices from PostgreSQL, compute, upsert in batches.
  */
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateDemoMarket } from '../src/demo/market.ts';
 import type { Db } from '../src/db/connection.ts';
 import { computeBetas } from '../src/factors/engine.ts';
 import { loadModel } from '../src/factors/model.ts';
 import { runFactors } from '../src/factors/run.ts';
 import { loadPanel } from '../src/factors/store.ts';
 import { importPrices } from '../src/imports/prices.ts';
-import { benchServer, freshDatabase, printTable } from './harness.ts';
+import { benchServer, freshDatabase, printTable, writeGeneratedUniverse } from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** The default write batch (15 symbols, the seed's) and a large one, to show what batching costs. */
@@ -70,17 +67,14 @@ try {
   await real.close();
 
   const scale = await freshDatabase(server.adminUrl, 'bench_scale');
-  const m = generateDemoMarket({ stocks: 10_000 - 8 });
-  const file = path.join(tmpdir(), 'fu-bench-10k.csv');
-  const lines = ['symbol,date,close'];
-  m.symbols.forEach((s, i) => m.dates.forEach((d, t) => lines.push(`${s},${d},${m.closes[i]![t]}`)));
-  writeFileSync(file, lines.join('\n'));
+  const m = writeGeneratedUniverse(10_000 - 8);
+  const file = m.file;
   const t0 = performance.now();
   await importPrices(scale.pool, file);
   // Measure the steady state: autovacuum would otherwise be working through the fresh rows meanwhile.
   await scale.pool.query('VACUUM ANALYZE market_data_cache');
   console.log(
-    `generated universe imported: ${m.symbols.length} symbols × ${m.dates.length} days in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `generated universe imported: ${m.stocks.length + 8} symbols × ${m.dates.length} days in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   const last = m.dates.at(-1)!;
   rows.push(...(await measure(scale, last, '10,000 symbols')));

@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateDemoMarket } from '../src/demo/market.ts';
 import pg from 'pg';
 import { connect, type Db } from '../src/db/connection.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -35,4 +39,25 @@ export function printTable(title: string, rows: { name: string; runsMs: number[]
     const runs = r.runsMs.map((x) => (x / 1000).toFixed(2)).join(', ');
     console.log(`| ${r.name} | ${runs} | ${(median(r.runsMs) / 1000).toFixed(2)} | ${r.note ?? ''} |`);
   }
+}
+
+/**
+ * Generates a demo universe and writes it as a prices CSV. Only the file name and a few facts are
+ * returned: the generated series would otherwise stay on the heap and slow every later GC.
+ */
+export function writeGeneratedUniverse(
+  stocks: number,
+  days?: number,
+): { file: string; dates: string[]; stocks: string[]; lastClose: Map<string, number> } {
+  const m = generateDemoMarket({ stocks, ...(days ? { days } : {}) });
+  const file = path.join(tmpdir(), `fu-bench-${stocks}-${m.dates.length}.csv`);
+  const lines: string[] = ['symbol,date,close'];
+  m.symbols.forEach((s, i) => m.dates.forEach((d, t) => lines.push(`${s},${d},${m.closes[i]![t]}`)));
+  writeFileSync(file, lines.join('\n'));
+  return {
+    file,
+    dates: m.dates,
+    stocks: m.stocks.map((s) => s.symbol),
+    lastClose: new Map(m.symbols.map((s, i) => [s, m.closes[i]![m.dates.length - 1]!])),
+  };
 }

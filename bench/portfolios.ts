@@ -3,10 +3,6 @@
  * 10,000-symbol universe, one date: P&L, snapshots, Greeks, exposures and stress tests end to end
  * (`runPortfolios`: bulk reads, compute, batched upserts). Prints a table of medians.
  */
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { generateDemoMarket } from '../src/demo/market.ts';
 import { Random } from '../src/demo/random.ts';
 import { runFactors } from '../src/factors/run.ts';
 import { runMetrics } from '../src/metrics/run.ts';
@@ -14,7 +10,7 @@ import { importPrices } from '../src/imports/prices.ts';
 import { optionSymbol } from '../src/portfolios/position.ts';
 import { runPortfolios } from '../src/portfolios/run.ts';
 import { createUser } from '../src/users/users.ts';
-import { benchServer, freshDatabase, printTable } from './harness.ts';
+import { benchServer, freshDatabase, printTable, writeGeneratedUniverse } from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PORTFOLIOS = 1000;
@@ -23,12 +19,8 @@ const POSITIONS = 50;
 const { server, done } = await benchServer();
 try {
   const d = await freshDatabase(server.adminUrl, 'bench_portfolios');
-  const m = generateDemoMarket({ stocks: 10_000 - 8, days: 300 });
-  const file = path.join(tmpdir(), 'fu-bench-portfolios.csv');
-  const lines = ['symbol,date,close'];
-  m.symbols.forEach((s, i) => m.dates.forEach((dt, t) => lines.push(`${s},${dt},${m.closes[i]![t]}`)));
-  writeFileSync(file, lines.join('\n'));
-  await importPrices(d.pool, file);
+  const m = writeGeneratedUniverse(10_000 - 8, 300);
+  await importPrices(d.pool, m.file);
   // Measure the steady state: autovacuum would otherwise be working through the fresh rows meanwhile.
   await d.pool.query('VACUUM ANALYZE market_data_cache');
   const [P, D] = m.dates.slice(-2) as [string, string];
@@ -41,8 +33,8 @@ try {
   // 1,000 portfolios of 45 stocks and 5 options on stocks of the universe.
   const owner = await createUser(d.db, { username: 'bench', password: 'bench-password' });
   const rng = new Random(7);
-  const stocks = m.stocks.map((s) => s.symbol);
-  const last = new Map(m.symbols.map((s, i) => [s, m.closes[i]![m.dates.length - 1]!]));
+  const stocks = m.stocks;
+  const last = m.lastClose;
   const ids = await d.pool.query<{ id: number }>(
     'INSERT INTO portfolios (owner_id, name, equity_balance) SELECT $1, $2 || g, 10000000 FROM generate_series(1, $3) g RETURNING id',
     [owner, 'Bench ', PORTFOLIOS],
