@@ -69,6 +69,18 @@ try {
   const total: number[] = [];
   const phases = { loadMs: [] as number[], computeMs: [] as number[], writeMs: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
+    // each run writes D from nothing, as the daily batch does (untimed clean-up of the previous run)
+    for (const [table, column] of [
+      ['position_daily_values', 'value_date'],
+      ['portfolio_snapshots', 'snapshot_date'],
+      ['factor_exposures', 'calculation_date'],
+      ['stress_test_results', 'calculation_date'],
+    ] as const) {
+      await d.pool.query(`DELETE FROM ${table} WHERE ${column} = $1`, [D]);
+    }
+    await d.pool.query(
+      'VACUUM ANALYZE position_daily_values, portfolio_snapshots, factor_exposures, stress_test_results',
+    );
     const t0 = performance.now();
     const r = await runPortfolios(d.db, d.pool, { date: D });
     total.push(performance.now() - t0);
