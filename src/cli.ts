@@ -175,7 +175,7 @@ const COMMANDS: Record<string, Command> = {
       const r = await runFactors(d.db, d.pool, {
         date,
         force: values.force === true,
-        batchSize: positiveNumber(values, 'batch-size'),
+        batchSize: positiveNumber(values, 'batch-size') ?? loadConfig().factorBatchSize,
         maxConcurrentBatches:
           positiveNumber(values, 'concurrency') ?? Number(process.env.MAX_CONCURRENT_BATCHES || 5),
       });

@@ -24,6 +24,8 @@ export interface Config {
   readPath: ReadPath;
   /** Write batches of the factor phase in flight at once. */
   maxConcurrentBatches: number;
+  /** Symbols per write batch (each its own transaction) of the factor phase. */
+  factorBatchSize: number;
   /** Company profiles file the batch re-imports each day, if any. */
   companiesPath: string | undefined;
   /** Prices file or folder the batch imports each day, if any (the market data phase). */
@@ -46,6 +48,7 @@ const DEFAULTS: Config = {
   dualWrite: true,
   readPath: 'symbol',
   maxConcurrentBatches: 5,
+  factorBatchSize: 15,
   companiesPath: undefined,
   marketDataPath: undefined,
   jwtSecret: undefined,
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       poolSize: intFromEnv('FU_POOL_SIZE', env.FU_POOL_SIZE),
       demoPassword: env.FU_DEMO_PASSWORD || undefined,
       maxConcurrentBatches: intFromEnv('MAX_CONCURRENT_BATCHES', env.MAX_CONCURRENT_BATCHES),
+      factorBatchSize: intFromEnv('FU_FACTOR_BATCH_SIZE', env.FU_FACTOR_BATCH_SIZE),
       companiesPath: env.FU_COMPANIES_PATH || undefined,
       marketDataPath: env.FU_MARKET_DATA_PATH || undefined,
       jwtSecret: env.FU_JWT_SECRET || undefined,

@@ -73,6 +73,7 @@ export const DAILY_PHASES: readonly Phase[] = [
         force,
         panel: shared.panel,
         maxConcurrentBatches: config.maxConcurrentBatches,
+        batchSize: config.factorBatchSize,
       });
       const failed = r.failures.reduce((s, f) => s + f.symbols.length, 0);
       return done(r.symbols, failed, {

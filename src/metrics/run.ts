@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { minusMonths } from '../dates.ts';
+import { addDays, minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { loadModel, ridgeFactors } from '../factors/model.ts';
@@ -86,10 +86,12 @@ export async function runMetrics(
   const r = symbolReturns(m.dates, keep.length, closes, end);
   const symbols = keep.map((i) => m.symbols[i]!);
   const ridgeWindow = ridgeFactors(model)[0]?.windowDays ?? 365;
+  // Only the window's closes (and the day before it) enter the realised volatility.
+  const windowStart = Math.max(0, m.dates.findIndex((d) => d > addDays(date, -ridgeWindow)) - 1);
   const panel = returnsFromCloses(
-    m.dates.slice(0, end + 1),
+    m.dates.slice(windowStart, end + 1),
     symbols,
-    closes.length ? sliceDays(closes, T, end + 1) : closes,
+    sliceDays(closes, T, windowStart, end + 1),
   );
   const vols = symbols.map((_, i) => realizedVol(panel.dates, row(panel, i), ridgeWindow) ?? null);
   const computeMs = performance.now() - t0;
@@ -135,11 +137,11 @@ export async function runMetrics(
   };
 }
 
-/** The first `days` columns of a symbols × T matrix (a backfill's closes reach past the date). */
-function sliceDays(closes: Float64Array, T: number, days: number): Float64Array {
-  if (days === T) return closes;
-  const n = closes.length / T;
-  const out = new Float64Array(n * days);
-  for (let s = 0; s < n; s++) out.set(closes.subarray(s * T, s * T + days), s * days);
+/** Columns [from, to) of a symbols × T matrix. */
+function sliceDays(closes: Float64Array, T: number, from: number, to: number): Float64Array {
+  const n = T === 0 ? 0 : closes.length / T;
+  const width = to - from;
+  const out = new Float64Array(n * width);
+  for (let s = 0; s < n; s++) out.set(closes.subarray(s * T + from, s * T + to), s * width);
   return out;
 }
