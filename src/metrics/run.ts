@@ -4,7 +4,7 @@ import { addDays, minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { loadModel, ridgeFactors } from '../factors/model.ts';
-import { returnsFromCloses, row } from '../factors/panel.ts';
+import { returnsFromCloses, row, windowRange } from '../factors/panel.ts';
 import { realizedVol } from '../market/volatility.ts';
 import { loadCloses, tradingDayOnOrBefore, type ClosesMatrix } from '../market/closes.ts';
 import { refreshUniverse } from '../universe.ts';
@@ -93,7 +93,8 @@ export async function runMetrics(
     symbols,
     sliceDays(closes, T, windowStart, end + 1),
   );
-  const vols = symbols.map((_, i) => realizedVol(panel.dates, row(panel, i), ridgeWindow) ?? null);
+  const [from, to] = windowRange(panel, panel.dates.length - 1, ridgeWindow);
+  const vols = symbols.map((_, i) => realizedVol(row(panel, i), from, to) ?? null);
   const computeMs = performance.now() - t0;
 
   t0 = performance.now();

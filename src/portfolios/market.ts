@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { addDays } from '../dates.ts';
 import { loadCloses } from '../market/closes.ts';
 import { realizedVol } from '../market/volatility.ts';
-import { returnsFromCloses, row } from '../factors/panel.ts';
+import { returnsFromCloses, row, windowRange } from '../factors/panel.ts';
 import type { MarketView, Quote } from './valuation.ts';
 
 /**
@@ -44,8 +44,9 @@ export async function loadMarketView(
   if (missing.length > 0) {
     const m = await loadCloses(pool, calendarSymbol, addDays(date, -volWindowDays), date, missing);
     const panel = returnsFromCloses(m.dates, m.symbols, m.closes);
+    const [from, to] = windowRange(panel, panel.dates.length - 1, volWindowDays);
     panel.symbols.forEach((s, i) => {
-      const v = realizedVol(panel.dates, row(panel, i), volWindowDays);
+      const v = realizedVol(row(panel, i), from, to);
       if (v !== undefined) vols.set(s, v);
     });
   }
