@@ -1,6 +1,7 @@
 /**
  * API benchmark (npm run bench:api): autocannon, 50 connections for 20 s each, against
- *   GET /api/v1/data/symbols sorted by a factor with a sector filter, over a 10,000-symbol metrics table;
+ *   GET /api/v1/data/symbols sorted by a factor with a sector filter, over a 10,000-symbol metrics table
+ *     (as served, with its few-second answer cache, and with that cache off);
  *   GET /api/v1/portfolios/{id}/factor-exposures.
  * The server is `factor-universe serve` in a process of its own (request logging on, as in
  * production), so the load generator does not share its event loop; prints p50/p99 and requests/s.
@@ -41,62 +42,77 @@ try {
     [date],
   );
   await d.pool.query('ANALYZE symbol_daily_metrics');
-  const port = await freePort();
   const url = new URL(server.adminUrl);
   url.pathname = '/bench_api';
-  const child = spawn(
-    process.execPath,
-    [path.resolve('bin/factor-universe.js'), 'serve', '--port', String(port)],
-    {
-      env: {
-        ...process.env,
-        DATABASE_URL: url.toString(),
-        FU_JWT_SECRET: 'bench-secret-0123456789-0123456789',
+  /** `factor-universe serve` in a child process; `env` adds settings (e.g. the answer cache off). */
+  async function serve(env: Record<string, string> = {}) {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [path.resolve('bin/factor-universe.js'), 'serve', '--port', String(port)],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: url.toString(),
+          FU_JWT_SECRET: 'bench-secret-0123456789-0123456789',
+          ...env,
+        },
+        stdio: 'ignore',
       },
-      stdio: 'ignore',
-    },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(`${base}/health`).then(
-        (r) => r.ok,
-        () => false,
+    );
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (
+        await fetch(`${base}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
       )
-    )
-      break;
-    if (i > 200) throw new Error('the server did not start');
-    await new Promise((r) => setTimeout(r, 100));
+        break;
+      if (i > 200) throw new Error('the server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stop = async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+    };
+    return { base, stop };
   }
-  const login = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
-  });
-  const { token } = (await login.json()) as { token: string };
   const portfolio = (await d.pool.query<{ id: number }>('SELECT min(id) AS id FROM portfolios')).rows[0]!.id;
-  const routes = [
+  const dashboard = '/api/v1/data/symbols?sort_by=factor_market_beta&sort_order=desc&sector=Energy';
+  const runs = [
+    ['GET /api/v1/data/symbols?sort_by=factor_market_beta&sector=Energy', dashboard, {}],
     [
-      'GET /api/v1/data/symbols?sort_by=factor_market_beta&sector=Energy',
-      `/api/v1/data/symbols?sort_by=factor_market_beta&sort_order=desc&sector=Energy`,
+      '  the same, answer cache off (FU_API_CACHE_MS=0): every request queries',
+      dashboard,
+      { FU_API_CACHE_MS: '0' },
     ],
-    [`GET /api/v1/portfolios/{id}/factor-exposures`, `/api/v1/portfolios/${portfolio}/factor-exposures`],
+    [`GET /api/v1/portfolios/{id}/factor-exposures`, `/api/v1/portfolios/${portfolio}/factor-exposures`, {}],
   ] as const;
   const rows: string[] = [];
-  for (const [name, url] of routes) {
-    const r = await autocannon({
-      url: `${base}${url}`,
-      connections: 50,
-      duration: DURATION,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
-    rows.push(
-      `| ${name} | ${r.requests.total} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} |`,
-    );
+  for (const [name, route, env] of runs) {
+    const { base, stop } = await serve(env);
+    try {
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'demo', password: 'demo-password' }),
+      });
+      const { token } = (await login.json()) as { token: string };
+      const r = await autocannon({
+        url: `${base}${route}`,
+        connections: 50,
+        duration: DURATION,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
+      rows.push(
+        `| ${name} | ${r.requests.total} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} |`,
+      );
+    } finally {
+      await stop();
+    }
   }
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
   await d.close();
   console.log(`\n### API, 50 connections × ${DURATION} s each (10,000 + 48 symbols in the metrics table)\n`);
   console.log('| route | requests | requests/s (mean) | p50 ms | p99 ms | max ms |');

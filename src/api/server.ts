@@ -126,7 +126,13 @@ export async function buildServer(
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(jwt, { secret: deps.secret, sign: { expiresIn: deps.config.tokenTtlSeconds } });
+  // Verified tokens are remembered (never past their own expiry), so a client's repeated requests
+  // skip the signature check.
+  await app.register(jwt, {
+    secret: deps.secret,
+    sign: { expiresIn: deps.config.tokenTtlSeconds },
+    verify: { cache: true },
+  });
 
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });

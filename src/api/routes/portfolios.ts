@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable } from '../schemas.ts';
 
@@ -156,36 +157,42 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { id } = request.params;
-      await owned(id, request.user.sub);
-      const date = await dateOr(request.query.date, id, 'factor_exposures');
-      const rows = date
-        ? await db
-            .selectFrom('factor_exposures as e')
-            .innerJoin('factor_definitions as f', 'f.id', 'e.factor_id')
-            .select([
-              'f.name as factor',
-              'e.exposure_value as exposure',
-              'e.exposure_dollar as dollar_exposure',
-              'e.positions_missing',
-              'e.betas_date',
-              'e.equity',
-            ])
-            .where('e.portfolio_id', '=', id)
-            .where('e.calculation_date', '=', date)
-            .where('e.source', '=', request.query.source ?? 'symbol')
-            .orderBy('f.display_order')
-            .execute()
-        : [];
+      const source = request.query.source ?? 'symbol';
+      // One round trip: ownership, the date (asked for, or the newest of this source) and the rows.
+      // A portfolio that is not the user's gives no row at all; one without exposures gives one
+      // row of nulls.
+      const { rows } = await sql<{
+        date: string | null;
+        factor: string | null;
+        exposure: number | null;
+        dollar_exposure: number | null;
+        positions_missing: { position_id: number; symbol: string }[] | null;
+        betas_date: string | null;
+        equity: number | null;
+      }>`
+        SELECT d.date::text AS date, f.name AS factor, e.exposure_value AS exposure,
+               e.exposure_dollar AS dollar_exposure, e.positions_missing, e.betas_date::text AS betas_date, e.equity
+          FROM portfolios p
+          CROSS JOIN LATERAL (
+            SELECT coalesce(${request.query.date ?? null}::date, max(calculation_date)) AS date
+              FROM factor_exposures WHERE portfolio_id = p.id AND source = ${source}) d
+          LEFT JOIN factor_exposures e
+            ON e.portfolio_id = p.id AND e.calculation_date = d.date AND e.source = ${source}
+          LEFT JOIN factor_definitions f ON f.id = e.factor_id
+         WHERE p.id = ${id} AND p.owner_id = ${request.user.sub}
+         ORDER BY f.display_order`.execute(db);
+      if (rows.length === 0) throw new ApiError(404, 'not_found', `no portfolio ${id}`);
+      const found = rows.filter((r) => r.factor !== null);
       return {
         portfolio_id: id,
-        date,
-        betas_date: rows[0]?.betas_date ?? null,
-        equity: rows[0]?.equity ?? null,
-        exposures: rows.map((r) => ({
-          factor: r.factor,
-          exposure: r.exposure,
-          dollar_exposure: r.dollar_exposure,
-          positions_missing: r.positions_missing,
+        date: rows[0]!.date,
+        betas_date: found[0]?.betas_date ?? null,
+        equity: found[0]?.equity ?? null,
+        exposures: found.map((r) => ({
+          factor: r.factor!,
+          exposure: r.exposure!,
+          dollar_exposure: r.dollar_exposure!,
+          positions_missing: r.positions_missing!,
         })),
       };
     },

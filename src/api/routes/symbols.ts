@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
 import { TtlCache } from '../cache.ts';
 import { sql } from 'kysely';
@@ -90,8 +91,9 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** The symbol dashboard, one symbol's detail, and the factor definitions. */
 export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.deps;
-  // The dashboard changes when the batch writes a date: answers are reused for a few seconds.
-  const dashboard = new TtlCache<Static<typeof ListAnswer>>(app.deps.config.apiCacheMs);
+  // The dashboard changes when the batch writes a date: answers are reused for a few seconds, kept
+  // as the JSON text the response schema serialized, so a cached answer costs no serialization.
+  const dashboard = new TtlCache<string | Buffer | ArrayBuffer>(app.deps.config.apiCacheMs);
   const latestMetricsDate = async (date?: string) =>
     (
       await db
@@ -113,7 +115,13 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => dashboard.get(JSON.stringify(request.query), () => listSymbols(request.query)),
+    async (request, reply) => {
+      const body = await dashboard.get(JSON.stringify(request.query), async () =>
+        reply.serialize(await listSymbols(request.query)),
+      );
+      // already serialized by the 200 schema: sent as is, through the untyped reply
+      return (reply as FastifyReply).type('application/json; charset=utf-8').send(body);
+    },
   );
 
   async function listSymbols(params: Static<typeof ListQuery>): Promise<Static<typeof ListAnswer>> {
