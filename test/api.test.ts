@@ -339,7 +339,10 @@ describe('portfolios', () => {
     const fx = (await call(`/api/v1/portfolios/${id}/factor-exposures?date=${D}`, demoToken)).body;
     assert.deepEqual([fx.date, fx.betas_date, fx.exposures.length], [D, D, 11]);
     const none = (await call(`/api/v1/portfolios/${id}/factor-exposures?date=2001-01-02`, demoToken)).body;
-    assert.deepEqual([none.date, none.betas_date, none.equity, none.exposures], ['2001-01-02', null, null, []]);
+    assert.deepEqual(
+      [none.date, none.betas_date, none.equity, none.exposures],
+      ['2001-01-02', null, null, []],
+    );
     const stored = (
       await t.pool.query(
         "SELECT exposure_value FROM factor_exposures WHERE portfolio_id = $1 AND calculation_date = $2 AND factor_id = 11 AND source = 'symbol'",
