@@ -171,13 +171,13 @@ const COMMANDS: Record<string, Command> = {
       const date = str(values, 'date');
       if (!date || !isIsoDate(date))
         throw new UsageError(`--date must be a date YYYY-MM-DD, got "${date ?? ''}"`);
+      const config = loadConfig();
       const d = await db();
       const r = await runFactors(d.db, d.pool, {
         date,
         force: values.force === true,
-        batchSize: positiveNumber(values, 'batch-size') ?? loadConfig().factorBatchSize,
-        maxConcurrentBatches:
-          positiveNumber(values, 'concurrency') ?? Number(process.env.MAX_CONCURRENT_BATCHES || 5),
+        batchSize: positiveNumber(values, 'batch-size') ?? config.factorBatchSize,
+        maxConcurrentBatches: positiveNumber(values, 'concurrency') ?? config.maxConcurrentBatches,
       });
       const skipped = Object.entries(r.skipped).filter(([, n]) => n > 0);
       console.log(
@@ -217,10 +217,12 @@ const COMMANDS: Record<string, Command> = {
     options: { date: { type: 'string' }, 'read-path': { type: 'string' } },
     run: async ({ values, db }) => {
       const readPath = str(values, 'read-path');
+      const config = loadConfig();
       const d = await db();
       const r = await runPortfolios(d.db, d.pool, {
         date: dateOption(values),
-        readPath: readPath ? parseReadPath(readPath) : loadConfig().readPath,
+        readPath: readPath ? parseReadPath(readPath) : config.readPath,
+        concurrency: config.maxConcurrentBatches,
       });
       console.log(
         `Portfolios for ${r.date} (betas of ${r.betasDate ?? 'none'}): ${r.portfolios} portfolios, ${r.positions} positions ` +

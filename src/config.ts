@@ -22,7 +22,7 @@ export interface Config {
   dualWrite: boolean;
   /** Where portfolio exposures read betas: `symbol`, `position` (legacy) or `symbol_with_fallback`. */
   readPath: ReadPath;
-  /** Write batches of the factor phase in flight at once. */
+  /** Write batches in flight at once (factor and portfolio phases), each on its own connection. */
   maxConcurrentBatches: number;
   /** Symbols per write batch (each its own transaction) of the factor phase. */
   factorBatchSize: number;

@@ -108,7 +108,11 @@ export const DAILY_PHASES: readonly Phase[] = [
     name: 'portfolios',
     description: 'P&L, market values, snapshots, Greeks, stress tests and factor exposures (Phases 2 to 6)',
     run: async ({ db, pool, date, config }) => {
-      const r = await runPortfolios(db, pool, { date, readPath: config.readPath });
+      const r = await runPortfolios(db, pool, {
+        date,
+        readPath: config.readPath,
+        concurrency: config.maxConcurrentBatches,
+      });
       const failed = r.failures.reduce((s, f) => s + f.portfolioIds.length, 0);
       return done(r.portfolios, failed, {
         positions: r.positions,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/schema.ts';
+import { runLimited } from '../run-limited.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { computeBetas, type BetaResult, type BetaSkip, type SkipReason } from './engine.ts';
 import { runPositionExposures } from './legacy.ts';
@@ -45,19 +46,6 @@ export interface FactorRunResult {
   timings: { loadMs: number; computeMs: number; writeMs: number; legacyMs: number };
   /** Rows of the legacy per-position path, when dual-write is on. */
   legacy?: { positions: number; rows: number };
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function runLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
 }
 
 function groupBySymbol<T extends { symbol: string }>(rows: readonly T[]): Map<string, T[]> {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
+import { runLimited } from '../run-limited.ts';
 import { loadModel, ridgeFactors, type FactorModel } from '../factors/model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
 import { loadScenarios, type Scenario } from '../stress/stress.ts';
@@ -28,6 +29,8 @@ export interface PortfolioRunOptions {
   readPath?: ReadPath;
   /** Portfolios per transaction. */
   batchSize?: number;
+  /** Batches written at once, each on its own pooled connection. */
+  concurrency?: number;
   portfolioIds?: number[];
   options?: OptionSettings;
   scenarios?: Scenario[];
@@ -139,8 +142,9 @@ export async function runPortfolios(
   t0 = performance.now();
   const failures: PortfolioRunResult['failures'] = [];
   const source = readPath === 'position' ? 'position' : 'symbol';
-  for (let i = 0; i < days.length; i += batchSize) {
-    const batch = days.slice(i, i + batchSize);
+  const batches: PortfolioDay[][] = [];
+  for (let i = 0; i < days.length; i += batchSize) batches.push(days.slice(i, i + batchSize));
+  await runLimited(batches, o.concurrency ?? 5, async (batch) => {
     try {
       await withTransaction(pool, (client) =>
         savePortfolioDays(client, model, date, betasDate, source, batch),
@@ -151,7 +155,7 @@ export async function runPortfolios(
         error: e instanceof Error ? e.message : String(e),
       });
     }
-  }
+  });
   return {
     requestedDate: o.date,
     date,

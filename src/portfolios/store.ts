@@ -136,9 +136,6 @@ export async function savePortfolioDays(
   days: readonly PortfolioDay[],
 ): Promise<void> {
   const ids = days.map((d) => d.portfolioId);
-  const values = days.flatMap((d) =>
-    d.values.map((v) => ({ ...v, portfolioId: d.portfolioId, equity: d.snapshot.equity })),
-  );
   await client.query('DELETE FROM position_daily_values WHERE value_date = $1 AND portfolio_id = ANY($2)', [
     date,
     ids,
@@ -164,24 +161,26 @@ export async function savePortfolioDays(
       'pnl',
       'pnl_method',
     ],
-    values.map((v) => [
-      v.positionId,
-      date,
-      v.portfolioId,
-      v.price,
-      v.marketValue,
-      v.exposure,
-      v.exposure === null ? null : v.exposure / v.equity,
-      v.option?.delta ?? null,
-      v.option?.gamma ?? null,
-      v.option?.vega ?? null,
-      v.option?.theta ?? null,
-      v.option?.vol ?? null,
-      v.option?.volSource ?? null,
-      v.option?.years ?? null,
-      v.pnl,
-      v.pnlMethod,
-    ]),
+    days.flatMap((d) =>
+      d.values.map((v) => [
+        v.positionId,
+        date,
+        d.portfolioId,
+        v.price,
+        v.marketValue,
+        v.exposure,
+        v.exposure === null ? null : v.exposure / d.snapshot.equity,
+        v.option?.delta ?? null,
+        v.option?.gamma ?? null,
+        v.option?.vega ?? null,
+        v.option?.theta ?? null,
+        v.option?.vol ?? null,
+        v.option?.volSource ?? null,
+        v.option?.years ?? null,
+        v.pnl,
+        v.pnlMethod,
+      ]),
+    ),
   );
   const snaps = days.map((d) => d.snapshot);
   await client.query(
@@ -251,9 +250,7 @@ export async function savePortfolioDays(
       exp.map((e) => e.missing),
     ],
   );
-  const stress = days.flatMap((d) =>
-    d.stress.map((s) => ({ ...s, portfolioId: d.portfolioId, equity: d.snapshot.equity })),
-  );
+  const stress = days.flatMap((d) => d.stress.map((s) => ({ day: d, s })));
   await client.query(
     'DELETE FROM stress_test_results WHERE calculation_date = $1 AND portfolio_id = ANY($2)',
     [date, ids],
@@ -263,11 +260,11 @@ export async function savePortfolioDays(
      SELECT p, s, $1, pl, pc, sh FROM unnest($2::int[], $3::text[], $4::float8[], $5::float8[], $6::jsonb[]) AS x(p, s, pl, pc, sh)`,
     [
       date,
-      stress.map((s) => s.portfolioId),
-      stress.map((s) => s.scenario),
-      stress.map((s) => s.pnl),
-      stress.map((s) => s.pnl / s.equity),
-      stress.map((s) => JSON.stringify(s.shocks)),
+      stress.map((x) => x.day.portfolioId),
+      stress.map((x) => x.s.scenario),
+      stress.map((x) => x.s.pnl),
+      stress.map((x) => x.s.pnl / x.day.snapshot.equity),
+      stress.map((x) => JSON.stringify(x.s.shocks)),
     ],
   );
 }
