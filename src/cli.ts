@@ -222,7 +222,7 @@ const COMMANDS: Record<string, Command> = {
       const r = await runPortfolios(d.db, d.pool, {
         date: dateOption(values),
         readPath: readPath ? parseReadPath(readPath) : config.readPath,
-        concurrency: config.maxConcurrentBatches,
+        maxConcurrentBatches: config.maxConcurrentBatches,
       });
       console.log(
         `Portfolios for ${r.date} (betas of ${r.betasDate ?? 'none'}): ${r.portfolios} portfolios, ${r.positions} positions ` +

@@ -210,6 +210,53 @@ describe('portfolios run', () => {
     assert.equal(rows.length, 33);
     for (const r of rows) assert.ok(Math.abs(r.a - r.b) <= 1e-12 * Math.max(1, Math.abs(r.a)));
   });
+
+  it('a failing portfolio batch rolls back alone and is reported; the other batches commit', async () => {
+    const victim = (await t.pool.query("SELECT id FROM portfolios WHERE name = 'Options Overlay'")).rows[0]
+      .id;
+    const written = async () =>
+      new Map(
+        (
+          await t.pool.query<{ portfolio_id: number; at: string }>(
+            'SELECT portfolio_id, computed_at::text AS at FROM portfolio_snapshots WHERE snapshot_date = $1',
+            [D],
+          )
+        ).rows.map((r) => [r.portfolio_id, r.at]),
+      );
+    const before = await written();
+    const values = async () =>
+      (
+        await t.pool.query(
+          'SELECT count(*)::int AS n, max(computed_at)::text AS at FROM position_daily_values WHERE portfolio_id = $1 AND value_date = $2',
+          [victim, D],
+        )
+      ).rows[0];
+    const victimValues = await values();
+    assert.ok(victimValues.n > 0);
+    await t.pool.query(`
+      CREATE FUNCTION fail_for_victim() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.portfolio_id = ${Number(victim)} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER fail_victim BEFORE INSERT ON portfolio_snapshots FOR EACH ROW EXECUTE FUNCTION fail_for_victim();`);
+    try {
+      const r = await runPortfolios(t.db, t.pool, { date: D, batchSize: 1, maxConcurrentBatches: 2 });
+      assert.deepEqual(
+        r.failures.map((f) => f.portfolioIds),
+        [[victim]],
+      );
+      assert.match(r.failures[0]!.error, /injected failure/);
+    } finally {
+      await t.pool.query('DROP TRIGGER fail_victim ON portfolio_snapshots; DROP FUNCTION fail_for_victim()');
+    }
+    const after = await written();
+    assert.equal(after.get(victim), before.get(victim), "the failed portfolio's snapshot is untouched");
+    assert.deepEqual(
+      await values(),
+      victimValues,
+      'its position values: deleted, then restored by the rollback',
+    );
+    for (const [id, at] of after)
+      if (id !== victim) assert.notEqual(at, before.get(id), `portfolio ${id} rewritten`);
+  });
 });
 
 describe('what-if from the command line', () => {

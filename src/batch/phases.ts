@@ -111,7 +111,7 @@ export const DAILY_PHASES: readonly Phase[] = [
       const r = await runPortfolios(db, pool, {
         date,
         readPath: config.readPath,
-        concurrency: config.maxConcurrentBatches,
+        maxConcurrentBatches: config.maxConcurrentBatches,
       });
       const failed = r.failures.reduce((s, f) => s + f.portfolioIds.length, 0);
       return done(r.portfolios, failed, {

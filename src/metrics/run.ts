@@ -8,22 +8,8 @@ import { returnsFromCloses, row, windowRange } from '../factors/panel.ts';
 import { realizedVol } from '../market/volatility.ts';
 import { loadCloses, tradingDayOnOrBefore, type ClosesMatrix } from '../market/closes.ts';
 import { refreshUniverse } from '../universe.ts';
+import { FACTOR_COLUMNS } from './columns.ts';
 import { PERIODS, symbolReturns } from './returns.ts';
-
-/** The factor columns of symbol_daily_metrics, the only names the pivot below may use. */
-const FACTOR_COLUMNS = new Set([
-  'factor_value',
-  'factor_growth',
-  'factor_momentum',
-  'factor_quality',
-  'factor_size',
-  'factor_low_vol',
-  'factor_growth_value_spread',
-  'factor_momentum_spread',
-  'factor_size_spread',
-  'factor_quality_spread',
-  'factor_market_beta',
-]);
 
 /** The columns `data_quality_score` counts: price, six returns, five valuation figures, the factors. */
 const SCORED = [
@@ -98,7 +84,7 @@ export async function runMetrics(
   const computeMs = performance.now() - t0;
 
   t0 = performance.now();
-  const factors = model.factors.filter((f) => FACTOR_COLUMNS.has(f.metricColumn));
+  const factors = model.factors.filter((f) => (FACTOR_COLUMNS as readonly string[]).includes(f.metricColumn));
   const pivot = factors
     .map((f) => `max(beta) FILTER (WHERE factor_id = ${Number(f.id)}) AS ${f.metricColumn}`)
     .join(', ');

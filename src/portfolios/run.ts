@@ -30,7 +30,7 @@ export interface PortfolioRunOptions {
   /** Portfolios per transaction. */
   batchSize?: number;
   /** Batches written at once, each on its own pooled connection. */
-  concurrency?: number;
+  maxConcurrentBatches?: number;
   portfolioIds?: number[];
   options?: OptionSettings;
   scenarios?: Scenario[];
@@ -144,7 +144,7 @@ export async function runPortfolios(
   const source = readPath === 'position' ? 'position' : 'symbol';
   const batches: PortfolioDay[][] = [];
   for (let i = 0; i < days.length; i += batchSize) batches.push(days.slice(i, i + batchSize));
-  await runLimited(batches, o.concurrency ?? 5, async (batch) => {
+  await runLimited(batches, o.maxConcurrentBatches ?? 5, async (batch) => {
     try {
       await withTransaction(pool, (client) =>
         savePortfolioDays(client, model, date, betasDate, source, batch),

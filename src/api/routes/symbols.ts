@@ -1,33 +1,14 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
+import { sql } from 'kysely';
 import type { Static } from 'typebox';
 import { TtlCache } from '../cache.ts';
-import { sql } from 'kysely';
 import { addDays } from '../../dates.ts';
+import { FACTOR_COLUMNS } from '../../metrics/columns.ts';
+import { PERIODS } from '../../metrics/returns.ts';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
 
-const FACTOR_COLUMNS = [
-  'factor_value',
-  'factor_growth',
-  'factor_momentum',
-  'factor_quality',
-  'factor_size',
-  'factor_low_vol',
-  'factor_growth_value_spread',
-  'factor_momentum_spread',
-  'factor_size_spread',
-  'factor_quality_spread',
-  'factor_market_beta',
-] as const;
-const RETURN_COLUMNS = [
-  'return_1d',
-  'return_mtd',
-  'return_ytd',
-  'return_1m',
-  'return_3m',
-  'return_1y',
-] as const;
 /** The only columns a client may sort by: the schema rejects anything else with 400. */
 export const SORTABLE = [
   'symbol',
@@ -35,7 +16,7 @@ export const SORTABLE = [
   'market_cap',
   'pe_ratio',
   'ps_ratio',
-  ...RETURN_COLUMNS,
+  ...PERIODS,
   ...FACTOR_COLUMNS,
 ] as const;
 const NUMBER_COLUMNS = [
@@ -45,7 +26,7 @@ const NUMBER_COLUMNS = [
   'pe_ratio',
   'ps_ratio',
   'pb_ratio',
-  ...RETURN_COLUMNS,
+  ...PERIODS,
   ...FACTOR_COLUMNS,
   'data_quality_score',
 ] as const;
