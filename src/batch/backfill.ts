@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { addDays, minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
-import { loadModel } from '../factors/model.ts';
+import { loadModel, lookbackDays } from '../factors/model.ts';
 import { loadPanel } from '../factors/store.ts';
 import { loadCloses, tradingDayOnOrBefore } from '../market/closes.ts';
 import { DAILY_PHASES } from './phases.ts';
@@ -56,7 +56,7 @@ export async function backfill(
 ): Promise<DateReport[]> {
   const model = await loadModel(db);
   const cal = model.settings.calendarSymbol;
-  const lookback = Math.max(...model.factors.map((f) => f.windowDays));
+  const lookback = lookbackDays(model);
   const to = o.to ?? (await tradingDayOnOrBefore(pool, cal, '9999-12-31'));
   if (!to) throw new Error(`no prices for the calendar symbol ${cal}: import prices first`);
   let from = o.from;

@@ -7,7 +7,7 @@ import { isOption } from '../portfolios/position.ts';
 import { openPositions } from '../portfolios/store.ts';
 import { DEFAULT_OPTION_SETTINGS, valuePosition, type OptionSettings } from '../portfolios/valuation.ts';
 import { computeBetas, type BetaResult } from './engine.ts';
-import { proxySymbols, ridgeFactors, type FactorModel } from './model.ts';
+import { lookbackDays, proxySymbols, volatilityWindowDays, type FactorModel } from './model.ts';
 import type { ReturnsPanel } from './panel.ts';
 import { loadPanel } from './store.ts';
 
@@ -28,8 +28,7 @@ export async function runPositionExposures(
   shared?: ReturnsPanel,
 ): Promise<{ positions: number; rows: number }> {
   const positions = await openPositions(db, date);
-  const lookback = Math.max(...model.factors.map((f) => f.windowDays));
-  const ridgeWindow = ridgeFactors(model)[0]?.windowDays ?? 365;
+  const lookback = lookbackDays(model);
   const live = positions.filter((p) => !(isOption(p.positionType) && p.expirationDate! <= date)); // expired: nothing
   const options_ = live.filter((p) => isOption(p.positionType));
   // The deltas come from the same valuation as the symbol path, so the comparison tests the betas.
@@ -39,7 +38,7 @@ export async function runPositionExposures(
     date,
     options_.flatMap((p) => [p.symbol, p.underlyingSymbol!]),
     options_.filter((p) => p.impliedVolatility === null).map((p) => p.underlyingSymbol!),
-    ridgeWindow,
+    volatilityWindowDays(model),
   );
   const rows: { p: (typeof positions)[number]; betaSymbol: string; delta: number | null; r: BetaResult }[] =
     [];

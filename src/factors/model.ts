@@ -43,6 +43,12 @@ export interface FactorModel {
 
 export const ridgeFactors = (m: FactorModel) => m.factors.filter((f) => f.method === 'ridge_regression');
 
+/** Calendar days of history the longest window needs: what a load for one date reaches back. */
+export const lookbackDays = (m: FactorModel): number => Math.max(...m.factors.map((f) => f.windowDays));
+
+/** The window of realised volatility (the option fallback): the ridge window, or a year without one. */
+export const volatilityWindowDays = (m: FactorModel): number => ridgeFactors(m)[0]?.windowDays ?? 365;
+
 /** Every symbol the model regresses on (plus the calendar symbol). */
 export function proxySymbols(m: FactorModel): string[] {
   const s = new Set<string>([m.settings.calendarSymbol]);

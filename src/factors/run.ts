@@ -5,7 +5,7 @@ import { runLimited } from '../run-limited.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { computeBetas, type BetaResult, type BetaSkip, type SkipReason } from './engine.ts';
 import { runPositionExposures } from './legacy.ts';
-import { loadModel, type ModelSettings } from './model.ts';
+import { loadModel, lookbackDays, type ModelSettings } from './model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
 import type { ReturnsPanel } from './panel.ts';
 import { loadPanel, saveBetas, symbolsNeedingBetas } from './store.ts';
@@ -78,7 +78,7 @@ export async function runFactors(
       `no trading day on or before ${options.date}: the calendar symbol ${model.settings.calendarSymbol} has no close by then`,
     );
   }
-  const lookback = Math.max(...model.factors.map((f) => f.windowDays));
+  const lookback = lookbackDays(model);
   const result: FactorRunResult = {
     requestedDate: options.date,
     calculationDate: date,

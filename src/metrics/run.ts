@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { addDays, minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { loadModel, ridgeFactors } from '../factors/model.ts';
+import { loadModel, volatilityWindowDays } from '../factors/model.ts';
 import { returnsFromCloses, row, windowRange } from '../factors/panel.ts';
 import { realizedVol } from '../market/volatility.ts';
 import { loadCloses, tradingDayOnOrBefore, type ClosesMatrix } from '../market/closes.ts';
@@ -71,7 +71,7 @@ export async function runMetrics(
   keep.forEach((s, i) => closes.set(m.closes.subarray(s * T, (s + 1) * T), i * T));
   const r = symbolReturns(m.dates, keep.length, closes, end);
   const symbols = keep.map((i) => m.symbols[i]!);
-  const ridgeWindow = ridgeFactors(model)[0]?.windowDays ?? 365;
+  const ridgeWindow = volatilityWindowDays(model);
   // Only the window's closes (and the day before it) enter the realised volatility.
   const windowStart = Math.max(0, m.dates.findIndex((d) => d > addDays(date, -ridgeWindow)) - 1);
   const panel = returnsFromCloses(

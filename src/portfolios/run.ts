@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { runLimited } from '../run-limited.ts';
-import { loadModel, ridgeFactors, type FactorModel } from '../factors/model.ts';
+import { loadModel, volatilityWindowDays, type FactorModel } from '../factors/model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
 import { loadScenarios, type Scenario } from '../stress/stress.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
@@ -64,14 +64,13 @@ async function loadInputs(
         .map((p) => p.underlyingSymbol!),
     ),
   ];
-  const ridgeWindow = ridgeFactors(model)[0]?.windowDays ?? 365;
   const market = await loadMarketView(
     pool,
     model.settings.calendarSymbol,
     date,
     symbols,
     volSymbols,
-    ridgeWindow,
+    volatilityWindowDays(model),
   );
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
   const symbolBetas =
