@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { addDays, minusMonths } from '../dates.ts';
+import { minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { loadModel, volatilityWindowDays } from '../factors/model.ts';
-import { returnsFromCloses, row, windowRange } from '../factors/panel.ts';
-import { realizedVol } from '../market/volatility.ts';
+import { realizedVols } from '../market/volatility.ts';
 import { loadCloses, tradingDayOnOrBefore, type ClosesMatrix } from '../market/closes.ts';
 import { refreshUniverse } from '../universe.ts';
 import { FACTOR_COLUMNS } from './columns.ts';
@@ -71,16 +70,9 @@ export async function runMetrics(
   keep.forEach((s, i) => closes.set(m.closes.subarray(s * T, (s + 1) * T), i * T));
   const r = symbolReturns(m.dates, keep.length, closes, end);
   const symbols = keep.map((i) => m.symbols[i]!);
-  const ridgeWindow = volatilityWindowDays(model);
-  // Only the window's closes (and the day before it) enter the realised volatility.
-  const windowStart = Math.max(0, m.dates.findIndex((d) => d > addDays(date, -ridgeWindow)) - 1);
-  const panel = returnsFromCloses(
-    m.dates.slice(windowStart, end + 1),
-    symbols,
-    sliceDays(closes, T, windowStart, end + 1),
+  const vols = realizedVols({ dates: m.dates, symbols, closes }, end, volatilityWindowDays(model)).map(
+    (v) => v ?? null,
   );
-  const [from, to] = windowRange(panel, panel.dates.length - 1, ridgeWindow);
-  const vols = symbols.map((_, i) => realizedVol(row(panel, i), from, to) ?? null);
   const computeMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -122,13 +114,4 @@ export async function runMetrics(
     written,
     timings: { loadMs, computeMs, writeMs: performance.now() - t0 },
   };
-}
-
-/** Columns [from, to) of a symbols × T matrix. */
-function sliceDays(closes: Float64Array, T: number, from: number, to: number): Float64Array {
-  const n = T === 0 ? 0 : closes.length / T;
-  const width = to - from;
-  const out = new Float64Array(n * width);
-  for (let s = 0; s < n; s++) out.set(closes.subarray(s * T + from, s * T + to), s * width);
-  return out;
 }

@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import { addDays } from '../dates.ts';
 import { loadCloses } from '../market/closes.ts';
-import { realizedVol } from '../market/volatility.ts';
-import { returnsFromCloses, row, windowRange } from '../factors/panel.ts';
+import { realizedVols } from '../market/volatility.ts';
 import type { MarketView, Quote } from './valuation.ts';
 
 /**
@@ -43,10 +42,9 @@ export async function loadMarketView(
   const missing = volSymbols.filter((s) => !vols.has(s));
   if (missing.length > 0) {
     const m = await loadCloses(pool, calendarSymbol, addDays(date, -volWindowDays), date, missing);
-    const panel = returnsFromCloses(m.dates, m.symbols, m.closes);
-    const [from, to] = windowRange(panel, panel.dates.length - 1, volWindowDays);
-    panel.symbols.forEach((s, i) => {
-      const v = realizedVol(row(panel, i), from, to);
+    const found = realizedVols(m, m.dates.length - 1, volWindowDays);
+    m.symbols.forEach((s, i) => {
+      const v = found[i];
       if (v !== undefined) vols.set(s, v);
     });
   }
