@@ -4,9 +4,9 @@ import type { Config } from '../config.ts';
 import { addDays, minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { loadModel, lookbackDays } from '../factors/model.ts';
-import { loadPanel } from '../factors/store.ts';
-import { loadCloses, tradingDayOnOrBefore } from '../market/closes.ts';
-import { DAILY_PHASES } from './phases.ts';
+import { returnsFromCloses } from '../factors/panel.ts';
+import { firstTradingDay, loadCloses, tradingDayOnOrBefore, tradingDays } from '../market/closes.ts';
+import { DAILY_PHASES, type PhaseContext } from './phases.ts';
 import { runDate, type DateReport } from './runner.ts';
 
 export interface BackfillOptions {
@@ -14,19 +14,6 @@ export interface BackfillOptions {
   to?: string;
   force?: boolean;
   onDate?: (report: DateReport, done: number, total: number, symbols: number) => void;
-}
-
-export async function tradingDays(
-  pool: pg.Pool,
-  calendarSymbol: string,
-  from: string,
-  to: string,
-): Promise<string[]> {
-  const { rows } = await pool.query<{ d: string }>(
-    'SELECT date::text AS d FROM market_data_cache WHERE symbol = $1 AND date BETWEEN $2 AND $3 ORDER BY date',
-    [calendarSymbol, from, to],
-  );
-  return rows.map((r) => r.d);
 }
 
 /** The newest date on which every phase of the daily batch finished (completed or nothing to do). */
@@ -62,23 +49,19 @@ export async function backfill(
   let from = o.from;
   if (!from) {
     const last = await lastCompletedDate(pool);
-    const first = (
-      await pool.query<{ d: string | null }>(
-        'SELECT min(date)::text AS d FROM market_data_cache WHERE symbol = $1',
-        [cal],
-      )
-    ).rows[0]?.d;
-    from = last ? addDays(last, 1) : addDays(first!, lookback);
+    from = last ? addDays(last, 1) : addDays((await firstTradingDay(pool, cal))!, lookback);
   }
   const dates = await tradingDays(pool, cal, from, to);
   if (dates.length === 0) return [];
 
-  const shared = config.marketDataPath
-    ? {}
-    : {
-        panel: await loadPanel(pool, model, dates[0]!, dates.at(-1)!, lookback),
-        closes: await loadCloses(pool, cal, minusMonths(dates[0]!, 12), dates.at(-1)!),
-      };
+  // One read of the closes for the whole range, reaching back far enough for the factor windows
+  // and the metrics' one-year returns; the returns panel is built from the same matrix.
+  let shared: PhaseContext['shared'] = {};
+  if (!config.marketDataPath) {
+    const reach = [addDays(dates[0]!, -lookback), minusMonths(dates[0]!, 12)].sort()[0]!;
+    const closes = await loadCloses(pool, cal, reach, dates.at(-1)!);
+    shared = { closes, panel: returnsFromCloses(closes.dates, closes.symbols, closes.closes) };
+  }
   const reports: DateReport[] = [];
   for (const [i, date] of dates.entries()) {
     const report = await runDate(db, pool, config, date, { force: o.force ?? false, shared });

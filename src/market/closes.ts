@@ -22,6 +22,29 @@ export async function tradingDayOnOrBefore(
   return rows[0]?.d ?? undefined;
 }
 
+/** The trading days of [from, to], in order. */
+export async function tradingDays(
+  pool: pg.Pool,
+  calendarSymbol: string,
+  from: string,
+  to: string,
+): Promise<string[]> {
+  const { rows } = await pool.query<{ d: string }>(
+    'SELECT date::text AS d FROM market_data_cache WHERE symbol = $1 AND date BETWEEN $2 AND $3 ORDER BY date',
+    [calendarSymbol, from, to],
+  );
+  return rows.map((r) => r.d);
+}
+
+/** The calendar's first trading day, or undefined when it has none. */
+export async function firstTradingDay(pool: pg.Pool, calendarSymbol: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ d: string | null }>(
+    'SELECT min(date)::text AS d FROM market_data_cache WHERE symbol = $1',
+    [calendarSymbol],
+  );
+  return rows[0]?.d ?? undefined;
+}
+
 /**
  * Loads the closes of the trading days from the last one on or before `from` (or the calendar's first)
  * to `to`, for all symbols or those in `only`, in one query. Trading days are the dates on which
@@ -38,19 +61,9 @@ export async function loadCloses(
   only?: readonly string[],
 ): Promise<ClosesMatrix> {
   const start =
-    (await tradingDayOnOrBefore(pool, calendarSymbol, from)) ??
-    (
-      await pool.query<{ d: string }>(
-        'SELECT min(date)::text AS d FROM market_data_cache WHERE symbol = $1',
-        [calendarSymbol],
-      )
-    ).rows[0]!.d;
+    (await tradingDayOnOrBefore(pool, calendarSymbol, from)) ?? (await firstTradingDay(pool, calendarSymbol));
   if (!start) return { dates: [], symbols: [], closes: new Float64Array(0) };
-  const calendar = await pool.query<{ d: string }>(
-    'SELECT date::text AS d FROM market_data_cache WHERE symbol = $1 AND date BETWEEN $2 AND $3 ORDER BY date',
-    [calendarSymbol, start, to],
-  );
-  const dates = calendar.rows.map((r) => r.d);
+  const dates = await tradingDays(pool, calendarSymbol, start, to);
   const T = dates.length;
   const startDay = toDayNumber(start);
   const slot = new Int32Array(Math.max(0, toDayNumber(to) - startDay + 1)).fill(-1);
