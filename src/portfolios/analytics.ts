@@ -1,5 +1,5 @@
 import type { FactorModel } from '../factors/model.ts';
-import { scenarioPnl, scenarioShocks, type Scenario } from '../stress/stress.ts';
+import { scenarioPnl, type AppliedScenario } from '../stress/stress.ts';
 import { portfolioExposure } from './exposures.ts';
 import { snapshot, type PreviousDay } from './snapshot.ts';
 import type { PortfolioDay } from './store.ts';
@@ -42,19 +42,16 @@ export function analysePortfolio(
   equityBalance: number,
   betas: (v: PositionValue) => Float64Array | undefined,
   model: FactorModel,
-  scenarios: readonly Scenario[],
+  scenarios: readonly AppliedScenario[],
   settings: OptionSettings,
 ): PortfolioDay {
   const values = positions.map((p) => valuePosition(p, market, previous === null, settings));
   const snap = snapshot(values, previous ?? { equity: equityBalance, cumulativePnl: 0 });
   const exposure = portfolioExposure(values, betas, model.factors.length, snap.equity);
-  const stress = scenarios.flatMap((s) => {
-    const shocks = scenarioShocks(s, model.factors);
-    if (!shocks) return [];
-    const named = Object.fromEntries(
-      model.factors.flatMap((f, i) => (shocks[i] ? [[f.name, shocks[i]!]] : [])),
-    );
-    return [{ scenario: s.name, pnl: scenarioPnl(exposure.dollar, shocks), shocks: named }];
-  });
+  const stress = scenarios.map((s) => ({
+    scenario: s.name,
+    pnl: scenarioPnl(exposure.dollar, s.shocks),
+    shocks: s.byFactor,
+  }));
   return { portfolioId, values, snapshot: snap, exposure, stress };
 }

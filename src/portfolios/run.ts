@@ -5,7 +5,7 @@ import { withTransaction } from '../db/transaction.ts';
 import { runLimited } from '../run-limited.ts';
 import { loadModel, volatilityWindowDays, type FactorModel } from '../factors/model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
-import { loadScenarios, type Scenario } from '../stress/stress.ts';
+import { applyScenarios, loadScenarios, type Scenario } from '../stress/stress.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
 import { loadMarketView } from './market.ts';
 import { isOption } from './position.ts';
@@ -103,8 +103,8 @@ export async function runPortfolios(
   const readPath = o.readPath ?? 'symbol';
   const batchSize = o.batchSize ?? 100;
   const settings = o.options ?? DEFAULT_OPTION_SETTINGS;
-  const scenarios = o.scenarios ?? loadScenarios();
   const model = await loadModel(db);
+  const scenarios = applyScenarios(o.scenarios ?? loadScenarios(), model.factors);
   const date = await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, o.date);
   if (!date) throw new Error(`no trading day on or before ${o.date}`);
 
@@ -197,7 +197,7 @@ export async function whatIf(
     equity,
     betasFor(readPath, sources),
     model,
-    loadScenarios(),
+    applyScenarios(loadScenarios(), model.factors),
     DEFAULT_OPTION_SETTINGS,
   );
   return { date, betasDate, model, day, market };

@@ -46,6 +46,26 @@ export function scenarioShocks(s: Scenario, factors: readonly FactorDef[]): Floa
   return touched ? out : null;
 }
 
+/** A scenario that touches the model: its shock per factor (model order) and, for the record, by name. */
+export interface AppliedScenario {
+  name: string;
+  shocks: Float64Array;
+  byFactor: Record<string, number>;
+}
+
+/** The scenarios that apply to the model, with their shocks worked out once for a whole run. */
+export function applyScenarios(
+  scenarios: readonly Scenario[],
+  factors: readonly FactorDef[],
+): AppliedScenario[] {
+  return scenarios.flatMap((s) => {
+    const shocks = scenarioShocks(s, factors);
+    if (!shocks) return [];
+    const byFactor = Object.fromEntries(factors.flatMap((f, i) => (shocks[i] ? [[f.name, shocks[i]!]] : [])));
+    return [{ name: s.name, shocks, byFactor }];
+  });
+}
+
 export function scenarioPnl(dollarExposure: Float64Array, shocks: Float64Array): number {
   let pnl = 0;
   for (let f = 0; f < shocks.length; f++) pnl += dollarExposure[f]! * shocks[f]!;
