@@ -168,9 +168,7 @@ const COMMANDS: Record<string, Command> = {
       concurrency: { type: 'string' },
     },
     run: async ({ values, db }) => {
-      const date = str(values, 'date');
-      if (!date || !isIsoDate(date))
-        throw new UsageError(`--date must be a date YYYY-MM-DD, got "${date ?? ''}"`);
+      const date = dateOption(values);
       const config = loadConfig();
       const d = await db();
       const r = await runFactors(d.db, d.pool, {

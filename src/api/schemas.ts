@@ -5,8 +5,7 @@ export const IsoDate = Type.String({ format: 'date', description: 'a calendar da
 
 /**
  * A value or null. For a primitive it is written `type: [t, 'null']` rather than `anyOf`: the
- * response serialiser then writes it directly instead of trying each branch (measured: the symbol
- * dashboard went from 236 to SEE requests/s).
+ * response serialiser then writes it directly instead of trying each branch in turn.
  */
 export function Nullable<T extends TSchema>(t: T) {
   const type = (t as { type?: unknown }).type;

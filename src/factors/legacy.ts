@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { loadMarketView } from '../portfolios/market.ts';
-import { isOption } from '../portfolios/position.ts';
+import { isExpired, isOption } from '../portfolios/position.ts';
 import { openPositions } from '../portfolios/store.ts';
 import { DEFAULT_OPTION_SETTINGS, valuePosition, type OptionSettings } from '../portfolios/valuation.ts';
 import { computeBetas, type BetaResult } from './engine.ts';
@@ -29,15 +29,15 @@ export async function runPositionExposures(
 ): Promise<{ positions: number; rows: number }> {
   const positions = await openPositions(db, date);
   const lookback = lookbackDays(model);
-  const live = positions.filter((p) => !(isOption(p.positionType) && p.expirationDate! <= date)); // expired: nothing
-  const options_ = live.filter((p) => isOption(p.positionType));
+  const live = positions.filter((p) => !isExpired(p, date)); // an expired option contributes nothing
+  const held = live.filter((p) => isOption(p.positionType));
   // The deltas come from the same valuation as the symbol path, so the comparison tests the betas.
   const market = await loadMarketView(
     pool,
     model.settings.calendarSymbol,
     date,
-    options_.flatMap((p) => [p.symbol, p.underlyingSymbol!]),
-    options_.filter((p) => p.impliedVolatility === null).map((p) => p.underlyingSymbol!),
+    held.flatMap((p) => [p.symbol, p.underlyingSymbol!]),
+    held.filter((p) => p.impliedVolatility === null).map((p) => p.underlyingSymbol!),
     volatilityWindowDays(model),
   );
   const rows: { p: (typeof positions)[number]; betaSymbol: string; delta: number | null; r: BetaResult }[] =

@@ -3,9 +3,8 @@ import { withTransaction } from '../db/transaction.ts';
 import { refreshUniverse } from '../universe.ts';
 import {
   defaultMultiplier,
-  isOption,
+  impliedOptionSymbol,
   isPositionType,
-  optionSymbol,
   positionProblems,
   POSITION_TYPES,
   type Position,
@@ -75,17 +74,8 @@ export async function readPositionsCsv(file: string): Promise<Position[]> {
       return;
     }
     const symbolText = f.optionalText('symbol');
-    let symbol = symbolText === null ? null : canonicalSymbol(symbolText);
-    if (symbol === null && isOption(positionType) && underlyingSymbol && expirationDate && strikePrice) {
-      symbol = optionSymbol(
-        underlyingSymbol,
-        expirationDate,
-        positionType === 'LC' || positionType === 'SC',
-        strikePrice,
-      );
-    }
     const position: Position = {
-      symbol: symbol ?? '',
+      symbol: symbolText === null ? '' : canonicalSymbol(symbolText),
       positionType,
       quantity: quantity as number,
       entryPrice: entryPrice ?? null,
@@ -97,13 +87,15 @@ export async function readPositionsCsv(file: string): Promise<Position[]> {
       multiplier: multiplier ?? defaultMultiplier(positionType),
       impliedVolatility: impliedVolatility ?? null,
     };
+    position.symbol ||= impliedOptionSymbol(position) ?? '';
     const broken = positionProblems(position);
     for (const p of broken) problems.add(line, p.column, p.message);
     if (broken.length > 0) return;
-    if (symbol === null) {
+    if (!position.symbol) {
       problems.add(line, 'symbol', 'symbol is missing');
       return;
     }
+    const { symbol } = position;
     const key = `${symbol}|${positionType}|${position.entryDate ?? ''}`;
     const seen = byKey.get(key);
     if (seen && JSON.stringify(seen.position) !== JSON.stringify(position)) {

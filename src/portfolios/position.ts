@@ -38,6 +38,17 @@ export function optionSymbol(underlying: string, expiration: string, call: boole
   return `${underlying}${yymmdd}${call ? 'C' : 'P'}${String(Math.round(strike * 1000)).padStart(8, '0')}`;
 }
 
+/** The OCC symbol of an option given without a symbol, when its terms are complete; else null. */
+export function impliedOptionSymbol(p: Position): string | null {
+  return isOption(p.positionType) && p.underlyingSymbol && p.expirationDate && p.strikePrice
+    ? optionSymbol(p.underlyingSymbol, p.expirationDate, isCall(p.positionType), p.strikePrice)
+    : null;
+}
+
+/** An option expired on or before `date`: it contributes nothing from that day on. */
+export const isExpired = (p: Position, date: string): boolean =>
+  isOption(p.positionType) && p.expirationDate! <= date;
+
 /** Default contract multiplier: 1 for stocks and ETFs, 100 for listed options. */
 export const defaultMultiplier = (t: PositionType): number => (isOption(t) ? 100 : 1);
 

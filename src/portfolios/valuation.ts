@@ -1,7 +1,7 @@
 import { toDayNumber } from '../dates.ts';
 import type { PnlMethod } from '../db/schema.ts';
 import { bsGreeks, type Greeks } from '../math/black-scholes.ts';
-import { isCall, isOption, type Position } from './position.ts';
+import { isCall, isExpired, isOption, type Position } from './position.ts';
 
 /**
  * Values one position on a date (METHODOLOGY.md sections 7 and 8): market value, delta-adjusted
@@ -133,7 +133,7 @@ export function valuePosition(
     pnlMethod,
   });
 
-  if (option && p.expirationDate! <= m.date) return valued(true, 0, 0, null, 0, 'expired');
+  if (isExpired(p, m.date)) return valued(true, 0, 0, null, 0, 'expired');
   if (!option) {
     const marketValue = price === null ? null : size * price;
     const entryBase = p.entryDate === m.date ? (p.entryPrice ?? close) : prevClose;

@@ -2,9 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { canonicalSymbol } from '../../imports/symbols.ts';
 import {
   defaultMultiplier,
-  isCall,
-  isOption,
-  optionSymbol,
+  impliedOptionSymbol,
   positionProblems,
   POSITION_TYPES,
   type Position,
@@ -93,9 +91,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           impliedVolatility: input.implied_volatility ?? null,
         };
         for (const x of positionProblems(p)) problems.push({ index, field: x.column, message: x.message });
-        if (!p.symbol && isOption(p.positionType) && underlying && p.expirationDate && p.strikePrice) {
-          p.symbol = optionSymbol(underlying, p.expirationDate, isCall(p.positionType), p.strikePrice);
-        }
+        p.symbol ||= impliedOptionSymbol(p) ?? '';
         if (!p.symbol) problems.push({ index, field: 'symbol', message: 'symbol is missing' });
         return p;
       });

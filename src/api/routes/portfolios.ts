@@ -32,7 +32,7 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const dateOr = async (
     date: string | undefined,
     id: number,
-    table: 'factor_exposures' | 'position_factor_exposures' | 'stress_test_results',
+    table: 'position_factor_exposures' | 'stress_test_results',
   ) =>
     date ??
     (
