@@ -9,11 +9,11 @@ import { createTestDb, type TestDb } from '../test/helpers/db.ts';
 const SHARED = path.resolve('..', 'shared');
 const GOLDEN = path.join(SHARED, 'fixtures', 'golden', 'factors-2024-12-31.csv');
 
-/** Agreement rule of the fixtures: 1e-8 relative, or absolute where |expected| < 1e-6. */
-const agrees = (actual: number, expected: number) =>
-  Math.abs(expected) < 1e-6
-    ? Math.abs(actual - expected) <= 1e-8
-    : Math.abs(actual - expected) <= 1e-8 * Math.abs(expected);
+/** The fixtures' measure of a difference: relative, or absolute where |expected| < 1e-6. */
+const gap = (actual: number, expected: number) =>
+  Math.abs(expected) < 1e-6 ? Math.abs(actual - expected) : Math.abs(actual - expected) / Math.abs(expected);
+/** Agreement rule of the fixtures: a gap of at most 1e-8. */
+const agrees = (actual: number, expected: number) => gap(actual, expected) <= 1e-8;
 
 describe('factor engine against the golden fixtures (S&P 500, 2024-12-31)', () => {
   let t: TestDb;
@@ -24,7 +24,7 @@ describe('factor engine against the golden fixtures (S&P 500, 2024-12-31)', () =
   });
   after(async () => t.close());
 
-  it('matches every golden row: betas and R² to 1e-8, observations and flags exactly, same set of rows', async () => {
+  it('matches every golden row: betas and R² to 1e-8, observations and flags exactly, same set of rows', async (tc) => {
     const run = await runFactors(t.db, t.pool, { date: '2024-12-31' });
     assert.equal(run.failures.length, 0);
     const golden = readFileSync(GOLDEN, 'utf8')
@@ -46,6 +46,7 @@ describe('factor engine against the golden fixtures (S&P 500, 2024-12-31)', () =
     );
     const ours = new Map(rows.map((r) => [`${r.symbol}|${r.name}`, r]));
     const problems: string[] = [];
+    let worst = 0;
     for (const [symbol, factor, beta, r2, obs, flag] of golden) {
       const key = `${symbol}|${factor}`;
       const r = ours.get(key);
@@ -54,6 +55,11 @@ describe('factor engine against the golden fixtures (S&P 500, 2024-12-31)', () =
         problems.push(`${key}: missing`);
         continue;
       }
+      worst = Math.max(
+        worst,
+        gap(r.beta, Number(beta)),
+        r2 && r.r_squared !== null ? gap(r.r_squared, Number(r2)) : 0,
+      );
       if (!agrees(r.beta, Number(beta))) problems.push(`${key}: beta ${r.beta} vs ${beta}`);
       if (r2 === '' ? r.r_squared !== null : r.r_squared === null || !agrees(r.r_squared, Number(r2))) {
         problems.push(`${key}: R² ${r.r_squared} vs ${r2}`);
@@ -64,6 +70,7 @@ describe('factor engine against the golden fixtures (S&P 500, 2024-12-31)', () =
     for (const key of ours.keys()) problems.push(`${key}: not in the fixtures`);
     assert.deepEqual(problems.slice(0, 20), []);
     assert.equal(golden.length, 6094);
+    tc.diagnostic(`${golden.length} golden rows; largest gap of a beta or R²: ${worst.toExponential(2)}`);
   });
 
   it('running again writes the same rows (idempotent), and --force rewrites none of them', async () => {
