@@ -37,6 +37,18 @@ export interface Config {
   port: number;
   /** How long the API may reuse a symbol dashboard answer (ms); 0 turns the cache off. */
   apiCacheMs: number;
+  /** Symbols per partition of the factor and metrics stages (one job each). */
+  symbolShardSize: number;
+  /** Portfolios per partition of the portfolio stage. */
+  portfolioShardSize: number;
+  /** Consecutive trading days per job of a backfill (each job loads its closes once for them). */
+  blockDays: number;
+  /** Cron expression of the daily run (pg-boss schedule), e.g. `30 22 * * 1-5`; unset = no schedule. */
+  schedule: string | undefined;
+  /** Time zone of the schedule, and of "today" for the scheduled run. */
+  scheduleTimeZone: string;
+  /** Jobs one worker process runs at once. */
+  workerConcurrency: number;
 }
 
 const DEFAULTS: Config = {
@@ -55,6 +67,12 @@ const DEFAULTS: Config = {
   tokenTtlSeconds: 900,
   port: 3000,
   apiCacheMs: 5000,
+  symbolShardSize: 2500,
+  portfolioShardSize: 1000,
+  blockDays: 21,
+  schedule: undefined,
+  scheduleTimeZone: 'UTC',
+  workerConcurrency: 1,
 };
 
 type FileConfig = Partial<Config>;
@@ -95,6 +113,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       tokenTtlSeconds: intFromEnv('FU_TOKEN_TTL_SECONDS', env.FU_TOKEN_TTL_SECONDS),
       port: intFromEnv('PORT', env.PORT),
       apiCacheMs: env.FU_API_CACHE_MS === '0' ? 0 : intFromEnv('FU_API_CACHE_MS', env.FU_API_CACHE_MS),
+      symbolShardSize: intFromEnv('FU_SYMBOL_SHARD_SIZE', env.FU_SYMBOL_SHARD_SIZE),
+      portfolioShardSize: intFromEnv('FU_PORTFOLIO_SHARD_SIZE', env.FU_PORTFOLIO_SHARD_SIZE),
+      blockDays: intFromEnv('FU_BLOCK_DAYS', env.FU_BLOCK_DAYS),
+      schedule: env.FU_SCHEDULE || undefined,
+      scheduleTimeZone: env.FU_SCHEDULE_TZ || undefined,
+      workerConcurrency: intFromEnv('FU_WORKER_CONCURRENCY', env.FU_WORKER_CONCURRENCY),
       readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())
