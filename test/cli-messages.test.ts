@@ -84,4 +84,25 @@ describe('command-line messages', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /Unknown option '--frob'/);
   });
+
+  it('a bad configuration value is named with its variable, exit 2', async () => {
+    const r = await fu(['factors', 'run', '--date', '2024-01-02'], { FU_POOL_SIZE: 'ten' });
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      'Configuration: FU_POOL_SIZE (environment variable) must be a positive integer, got "ten"\n',
+    );
+  });
+
+  it('an old variable name is read with a warning on stderr', async () => {
+    // --concurrency 0 stops the command after the configuration loaded, before any database
+    const r = await fu(['factors', 'run', '--date', '2024-01-02', '--concurrency', '0'], {
+      MAX_CONCURRENT_BATCHES: '3',
+    });
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /^Warning: MAX_CONCURRENT_BATCHES is deprecated; set FU_MAX_CONCURRENT_BATCHES instead\n--concurrency must be/,
+    );
+  });
 });

@@ -4,7 +4,7 @@
  * To add a command: write `src/cli/<name>.ts` exporting a `CommandModule` and add one line here.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { UsageError, type CommandModule } from './options.ts';
 
@@ -102,7 +102,7 @@ export function help(): string {
     `Usage:\n${lines.join('\n')}\n\n` +
     'Exit codes: 0 success, 1 something was rejected or failed, 2 usage or configuration error,\n' +
     '3 the date is locked by another batch process.\n' +
-    'Configuration: DATABASE_URL (external PostgreSQL; default embedded), FU_DATA_DIR, FU_PG_PORT, FU_CONFIG\n' +
+    'Configuration: FU_DATABASE_URL (external PostgreSQL; default embedded), FU_DATA_DIR, FU_PG_PORT, FU_CONFIG\n' +
     '(every setting: README.md, "Configuration").'
   );
 }
@@ -165,6 +165,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`${(e as Error).message}\nUsage: factor-universe ${entry.usage}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      console.error(e.message);
       return 2;
     }
     console.error(describeError(e));
