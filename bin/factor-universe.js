@@ -6,7 +6,9 @@ try {
   ({ main } = await import('../dist/cli/main.js'));
 } catch (e) {
   if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('dist/cli/main.js')) throw e;
-  console.error('factor-universe is not built: dist/cli/main.js is missing. Run `npm run build` (npm ci does it).');
+  console.error(
+    'factor-universe is not built: dist/cli/main.js is missing. Run `npm run build` (npm ci does it).',
+  );
   process.exit(1);
 }
 const code = await main(process.argv.slice(2));

@@ -20,14 +20,19 @@ export interface Scenario {
 
 /** The scenarios of `file`, or the built-in ones (scenarios.json beside this module). */
 export function loadScenarios(file?: string | URL): Scenario[] {
-  const parsed = (file === undefined ? DEFAULT_SCENARIOS : JSON.parse(readFileSync(file, 'utf8'))) as Scenario[];
-  if (!Array.isArray(parsed)) throw new Error(`${String(file ?? 'scenarios.json')}: expected a JSON array of scenarios`);
+  const parsed = (
+    file === undefined ? DEFAULT_SCENARIOS : JSON.parse(readFileSync(file, 'utf8'))
+  ) as Scenario[];
+  if (!Array.isArray(parsed))
+    throw new Error(`${String(file ?? 'scenarios.json')}: expected a JSON array of scenarios`);
   for (const [i, s] of parsed.entries()) {
     if (typeof s.name !== 'string' || !s.name)
       throw new Error(`${String(file ?? 'scenarios.json')}: scenario ${i + 1} has no name`);
     for (const [k, v] of Object.entries({ ...s.shocks, ...s.proxyShocks })) {
       if (typeof v !== 'number' || !Number.isFinite(v))
-        throw new Error(`${String(file ?? 'scenarios.json')}: scenario "${s.name}": shock of ${k} is not a number`);
+        throw new Error(
+          `${String(file ?? 'scenarios.json')}: scenario "${s.name}": shock of ${k} is not a number`,
+        );
     }
   }
   return parsed;
