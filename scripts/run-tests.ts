@@ -4,9 +4,10 @@
  * Each test file clones the template into a database of its own (test/helpers/db.ts), so files
  * run in parallel without seeing each other's rows.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connect, ensureDatabase } from '../src/db/connection.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { startThrowawayServer } from '../src/db/throwaway.ts';
@@ -26,6 +27,11 @@ if (files.length === 0) {
   console.error(`No *.test.ts files under ${dir}`);
   process.exit(1);
 }
+
+// Tests run bin/factor-universe.js, which runs dist/: compile the sources as they are now.
+execFileSync(process.execPath, [fileURLToPath(new URL('./build.js', import.meta.url)), '--quiet'], {
+  stdio: 'inherit',
+});
 
 const { server, done } = await startThrowawayServer('fu-test-');
 let code = 1;

@@ -1,11 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { READ_PATHS, type ReadPath } from './portfolios/analytics.ts';
+
+/** Where portfolio exposures read betas: per symbol, per position (legacy), or symbol then position. */
+export const READ_PATHS = ['symbol', 'position', 'symbol_with_fallback'] as const;
+export type ReadPath = (typeof READ_PATHS)[number];
 
 /**
  * Runtime configuration. Precedence: environment variables, then the JSON config file
  * (`factor-universe.config.json` in the working directory, or the path in `FU_CONFIG`),
- * then the defaults below.
+ * then the defaults below. Every value is checked when it loads: a bad one is reported with the
+ * variable or the file and key it came from, and so is a key of the file that means nothing.
  */
 export interface Config {
   /** External PostgreSQL server. When unset, the embedded server is started. */
@@ -75,65 +79,192 @@ const DEFAULTS: Config = {
   workerConcurrency: 1,
 };
 
-type FileConfig = Partial<Config>;
+/**
+ * Turns a value from the environment (always a string) or from the JSON file into the setting's
+ * type, or throws a message saying what was expected ("must be …"); the caller adds where from.
+ */
+type Parser<T> = (raw: unknown) => T;
 
-function readConfigFile(file: string): FileConfig {
-  if (!existsSync(file)) return {};
-  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`${file}: expected a JSON object`);
-  }
-  return parsed as FileConfig;
+interface Setting<T> {
+  /** The environment variable (FU_-prefixed). */
+  env: string;
+  /** Names read when `env` is unset: platform conventions (no warning) ... */
+  conventions?: string[];
+  /** ... and old names, read with a warning on stderr. */
+  deprecated?: string[];
+  parse: Parser<T>;
 }
 
-function intFromEnv(name: string, value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
-  return n;
-}
+const shown = (raw: unknown) => JSON.stringify(raw) ?? String(raw);
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const file = env.FU_CONFIG ?? path.join(cwd, 'factor-universe.config.json');
-  const fromFile = readConfigFile(file);
-  const merged: Config = {
-    ...DEFAULTS,
-    ...fromFile,
-    ...definedOnly({
-      databaseUrl: env.DATABASE_URL || undefined,
-      dataDir: env.FU_DATA_DIR || undefined,
-      embeddedPort: intFromEnv('FU_PG_PORT', env.FU_PG_PORT),
-      poolSize: intFromEnv('FU_POOL_SIZE', env.FU_POOL_SIZE),
-      demoPassword: env.FU_DEMO_PASSWORD || undefined,
-      maxConcurrentBatches: intFromEnv('MAX_CONCURRENT_BATCHES', env.MAX_CONCURRENT_BATCHES),
-      factorBatchSize: intFromEnv('FU_FACTOR_BATCH_SIZE', env.FU_FACTOR_BATCH_SIZE),
-      companiesPath: env.FU_COMPANIES_PATH || undefined,
-      marketDataPath: env.FU_MARKET_DATA_PATH || undefined,
-      jwtSecret: env.FU_JWT_SECRET || undefined,
-      tokenTtlSeconds: intFromEnv('FU_TOKEN_TTL_SECONDS', env.FU_TOKEN_TTL_SECONDS),
-      port: intFromEnv('PORT', env.PORT),
-      apiCacheMs: env.FU_API_CACHE_MS === '0' ? 0 : intFromEnv('FU_API_CACHE_MS', env.FU_API_CACHE_MS),
-      symbolShardSize: intFromEnv('FU_SYMBOL_SHARD_SIZE', env.FU_SYMBOL_SHARD_SIZE),
-      portfolioShardSize: intFromEnv('FU_PORTFOLIO_SHARD_SIZE', env.FU_PORTFOLIO_SHARD_SIZE),
-      blockDays: intFromEnv('FU_BLOCK_DAYS', env.FU_BLOCK_DAYS),
-      schedule: env.FU_SCHEDULE || undefined,
-      scheduleTimeZone: env.FU_SCHEDULE_TZ || undefined,
-      workerConcurrency: intFromEnv('FU_WORKER_CONCURRENCY', env.FU_WORKER_CONCURRENCY),
-      readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
-      dualWrite: env.FU_DUAL_WRITE
-        ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())
-        : undefined,
-    }),
+const text: Parser<string> = (raw) => {
+  if (typeof raw !== 'string' || raw === '') throw new Error(`must be a non-empty string, got ${shown(raw)}`);
+  return raw;
+};
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  const what = min === 0 ? 'a whole number ≥ 0' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
+  return (raw) => {
+    const n =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(
+        `must be ${what}${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${shown(raw)}`,
+      );
+    return n;
   };
-  return { ...merged, readPath: parseReadPath(merged.readPath), dataDir: path.resolve(cwd, merged.dataDir) };
 }
 
+const port = integer(1, 65535);
+
+const TRUE = ['1', 'true', 'on', 'yes'];
+const FALSE = ['0', 'false', 'off', 'no'];
+const flag: Parser<boolean> = (raw) => {
+  if (typeof raw === 'boolean') return raw;
+  const s = typeof raw === 'string' ? raw.toLowerCase() : undefined;
+  if (s !== undefined && TRUE.includes(s)) return true;
+  if (s !== undefined && FALSE.includes(s)) return false;
+  throw new Error(`must be true or false (${[...TRUE, ...FALSE].join('/')}), got ${shown(raw)}`);
+};
+
+function oneOf<T extends string>(values: readonly T[]): Parser<T> {
+  return (raw) => {
+    if (typeof raw !== 'string' || !(values as readonly string[]).includes(raw))
+      throw new Error(`must be one of ${values.join(', ')}, got ${shown(raw)}`);
+    return raw as T;
+  };
+}
+
+/** Every setting: its variable and how its value is read. A new key is one line here and one in Config. */
+const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
+  databaseUrl: { env: 'FU_DATABASE_URL', conventions: ['DATABASE_URL'], parse: text },
+  dataDir: { env: 'FU_DATA_DIR', parse: text },
+  embeddedPort: { env: 'FU_PG_PORT', parse: port },
+  poolSize: { env: 'FU_POOL_SIZE', parse: integer(1) },
+  demoPassword: { env: 'FU_DEMO_PASSWORD', parse: text },
+  dualWrite: { env: 'FU_DUAL_WRITE', parse: flag },
+  readPath: { env: 'FU_READ_PATH', parse: oneOf(READ_PATHS) },
+  maxConcurrentBatches: {
+    env: 'FU_MAX_CONCURRENT_BATCHES',
+    deprecated: ['MAX_CONCURRENT_BATCHES'],
+    parse: integer(1),
+  },
+  factorBatchSize: { env: 'FU_FACTOR_BATCH_SIZE', parse: integer(1) },
+  companiesPath: { env: 'FU_COMPANIES_PATH', parse: text },
+  marketDataPath: { env: 'FU_MARKET_DATA_PATH', parse: text },
+  jwtSecret: { env: 'FU_JWT_SECRET', parse: text },
+  tokenTtlSeconds: { env: 'FU_TOKEN_TTL_SECONDS', parse: integer(1) },
+  port: { env: 'FU_PORT', conventions: ['PORT'], parse: port },
+  apiCacheMs: { env: 'FU_API_CACHE_MS', parse: integer(0) },
+  symbolShardSize: { env: 'FU_SYMBOL_SHARD_SIZE', parse: integer(1) },
+  portfolioShardSize: { env: 'FU_PORTFOLIO_SHARD_SIZE', parse: integer(1) },
+  blockDays: { env: 'FU_BLOCK_DAYS', parse: integer(1, 366) },
+  schedule: { env: 'FU_SCHEDULE', parse: text },
+  scheduleTimeZone: { env: 'FU_SCHEDULE_TZ', parse: text },
+  workerConcurrency: { env: 'FU_WORKER_CONCURRENCY', parse: integer(1, 64) },
+};
+
+/** Configuration that cannot be used; `problems` has one line per bad value or unknown key. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Configuration:${problems.length === 1 ? ` ${problems[0]}` : `\n  ${problems.join('\n  ')}`}`);
+  }
+}
+
+export interface LoadOptions {
+  /** Where warnings go (a deprecated variable); default: stderr, once per message per process. */
+  warn?: (message: string) => void;
+}
+
+const warned = new Set<string>();
+const warnOnce = (message: string) => {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.error(`Warning: ${message}`);
+};
+
+function readConfigFile(file: string, named: boolean, problems: string[]): Record<string, unknown> {
+  if (!existsSync(file)) {
+    if (named) problems.push(`FU_CONFIG names ${file}, which does not exist`);
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    problems.push(`${file} is not readable JSON: ${(e as Error).message}`);
+    return {};
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(
+      `${file} must hold a JSON object of settings, got ${Array.isArray(parsed) ? 'an array' : shown(parsed)}`,
+    );
+    return {};
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Loads and checks the configuration; throws a ConfigError listing every problem at once.
+ *
+ * Example: `FU_POOL_SIZE=ten` → "Configuration: FU_POOL_SIZE (environment variable) must be a
+ * positive integer, got "ten"".
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  options: LoadOptions = {},
+): Config {
+  const warn = options.warn ?? warnOnce;
+  const problems: string[] = [];
+  const named = env.FU_CONFIG !== undefined && env.FU_CONFIG !== '';
+  const file = path.resolve(cwd, named ? env.FU_CONFIG! : 'factor-universe.config.json');
+  const fromFile = readConfigFile(file, named, problems);
+
+  for (const key of Object.keys(fromFile)) {
+    if (!(key in SETTINGS))
+      problems.push(`unknown key "${key}" in ${file} (known keys: ${Object.keys(SETTINGS).join(', ')})`);
+  }
+
+  const config: Record<string, unknown> = { ...DEFAULTS };
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof Config, Setting<unknown>][]) {
+    const fromEnv = environmentValue(env, setting, warn);
+    const [raw, where] = fromEnv
+      ? [fromEnv.value, `${fromEnv.name} (environment variable)`]
+      : [fromFile[key], `"${key}" in ${file}`];
+    if (raw === undefined || raw === null) continue;
+    try {
+      config[key] = setting.parse(raw);
+    } catch (e) {
+      problems.push(`${where} ${(e as Error).message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const result = config as unknown as Config;
+  return { ...result, dataDir: path.resolve(cwd, result.dataDir) };
+}
+
+/** The first set (non-empty) of the setting's variables, with its name; warns for an old name. */
+function environmentValue(
+  env: NodeJS.ProcessEnv,
+  setting: Setting<unknown>,
+  warn: (message: string) => void,
+): { name: string; value: string } | undefined {
+  for (const name of [setting.env, ...(setting.conventions ?? []), ...(setting.deprecated ?? [])]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (setting.deprecated?.includes(name)) warn(`${name} is deprecated; set ${setting.env} instead`);
+    return { name, value };
+  }
+  return undefined;
+}
+
+/** A read path named on the command line or elsewhere. */
 export function parseReadPath(s: string): ReadPath {
-  if (!(READ_PATHS as readonly string[]).includes(s))
-    throw new Error(`read path must be one of ${READ_PATHS.join(', ')}, got "${s}"`);
-  return s as ReadPath;
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  try {
+    return oneOf(READ_PATHS)(s);
+  } catch (e) {
+    throw new Error(`read path ${(e as Error).message}`);
+  }
 }

@@ -1,3 +1,4 @@
+import type { ReadPath } from '../config.ts';
 import type { FactorModel } from '../factors/model.ts';
 import { scenarioPnl, type AppliedScenario } from '../stress/stress.ts';
 import { portfolioExposure } from './exposures.ts';
@@ -11,9 +12,8 @@ import {
   type PositionValue,
 } from './valuation.ts';
 
-/** Where a position's betas come from (the read-path setting). */
-export type ReadPath = 'symbol' | 'position' | 'symbol_with_fallback';
-export const READ_PATHS: readonly ReadPath[] = ['symbol', 'position', 'symbol_with_fallback'];
+/** Where a position's betas come from (the read-path setting, declared with the configuration). */
+export type { ReadPath } from '../config.ts';
 
 export interface BetaSources {
   bySymbol: Map<string | number, Float64Array>;

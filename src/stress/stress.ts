@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FactorDef } from '../factors/model.ts';
+// Imported, not read from beside this file, so that the compiled bundle (dist/) carries it.
+import DEFAULT_SCENARIOS from './scenarios.json' with { type: 'json' };
 
 /**
  * Factor-shock stress tests: scenario P&L = Σ over factors of dollar exposure × shock.
@@ -16,17 +18,21 @@ export interface Scenario {
   proxyShocks?: Record<string, number>;
 }
 
-export const SCENARIO_FILE = new URL('./scenarios.json', import.meta.url);
-
-export function loadScenarios(file: string | URL = SCENARIO_FILE): Scenario[] {
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Scenario[];
-  if (!Array.isArray(parsed)) throw new Error(`${String(file)}: expected a JSON array of scenarios`);
+/** The scenarios of `file`, or the built-in ones (scenarios.json beside this module). */
+export function loadScenarios(file?: string | URL): Scenario[] {
+  const parsed = (
+    file === undefined ? DEFAULT_SCENARIOS : JSON.parse(readFileSync(file, 'utf8'))
+  ) as Scenario[];
+  if (!Array.isArray(parsed))
+    throw new Error(`${String(file ?? 'scenarios.json')}: expected a JSON array of scenarios`);
   for (const [i, s] of parsed.entries()) {
     if (typeof s.name !== 'string' || !s.name)
-      throw new Error(`${String(file)}: scenario ${i + 1} has no name`);
+      throw new Error(`${String(file ?? 'scenarios.json')}: scenario ${i + 1} has no name`);
     for (const [k, v] of Object.entries({ ...s.shocks, ...s.proxyShocks })) {
       if (typeof v !== 'number' || !Number.isFinite(v))
-        throw new Error(`${String(file)}: scenario "${s.name}": shock of ${k} is not a number`);
+        throw new Error(
+          `${String(file ?? 'scenarios.json')}: scenario "${s.name}": shock of ${k} is not a number`,
+        );
     }
   }
   return parsed;

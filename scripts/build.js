@@ -1,0 +1,45 @@
+// Compiles the server and command line to JavaScript in dist/ (run by `npm run build`, and so by
+// `npm ci` through `prepare`). Plain JavaScript so that it runs without a TypeScript loader.
+//
+// One bundle per entry point, split into chunks at every dynamic import: a command's module (and
+// what only it uses) is a chunk loaded when that command runs. Packages stay in node_modules.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Entry points under src/; each becomes dist/<same path>.js. */
+export const ENTRY_POINTS = ['src/cli/main.ts'];
+
+export async function buildServer({ quiet = false } = {}) {
+  const started = performance.now();
+  const outdir = path.join(root, 'dist');
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ENTRY_POINTS,
+    outdir,
+    outbase: 'src',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    chunkNames: 'chunks/[name]-[hash]',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  if (!quiet) {
+    const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
+    console.log(`Built ${files.length} files into dist/ in ${(performance.now() - started).toFixed(0)} ms`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await buildServer({ quiet: process.argv.includes('--quiet') });
+}

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { ImportError } from '../imports/csv.ts';
+import { importPrices as importPricesFiles } from '../imports/prices.ts';
+import { onePath, type CommandModule } from './options.ts';
+
+export const importPrices: CommandModule = {
+  run: async ({ positionals, db }) => {
+    const target = onePath(
+      positionals,
+      'a prices CSV (symbol,date,close…), a .csv.gz, or a folder of SYMBOL.csv',
+      'file or folder',
+    );
+    const d = await db();
+    const started = performance.now();
+    const summary = await importPricesFiles(d.pool, target, (r) => {
+      if (r instanceof ImportError) console.error(r.message);
+      else
+        console.log(
+          `${path.basename(r.file)}: ${r.rows} rows, ${r.symbols} symbols: ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged`,
+        );
+    });
+    const files = summary.results.length + summary.failures.length;
+    console.log(
+      `${summary.results.length} of ${files} file(s) imported in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+        (summary.failures.length ? `; ${summary.failures.length} rejected` : ''),
+    );
+    return summary.failures.length ? 1 : 0;
+  },
+};

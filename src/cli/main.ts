@@ -1,0 +1,190 @@
+/**
+ * The `factor-universe` command table. Each command lives in a module of its own, imported only
+ * when that command runs, so `--help` and every command load just what they use.
+ * To add a command: write `src/cli/<name>.ts` exporting a `CommandModule` and add one line here.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import type { Db } from '../db/connection.ts';
+import { UsageError, type CommandModule } from './options.ts';
+
+interface Entry {
+  usage: string;
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+const COMMANDS: Record<string, Entry> = {
+  start: {
+    usage: 'start [--no-serve]',
+    summary:
+      'the main job: start the database, migrate, load the demo market if empty, run the batch, serve the API',
+    load: () => import('./start.ts').then((m) => m.start),
+  },
+  serve: {
+    usage: 'serve [--port 3000]',
+    summary: 'serve the HTTP API (OpenAPI at /docs)',
+    load: () => import('./serve.ts').then((m) => m.serve),
+  },
+  'db migrate': {
+    usage: 'db migrate',
+    summary: 'apply pending schema migrations',
+    load: () => import('./db-migrate.ts').then((m) => m.dbMigrate),
+  },
+  'import prices': {
+    usage: 'import prices PATH',
+    summary:
+      'daily closes: a long CSV/.csv.gz (symbol,date,close[,open,high,low,volume]) or a folder of SYMBOL.csv',
+    load: () => import('./import-prices.ts').then((m) => m.importPrices),
+  },
+  'import companies': {
+    usage: 'import companies PATH',
+    summary: 'company profiles (columns of companies.csv; extra columns kept)',
+    load: () => import('./import-companies.ts').then((m) => m.importCompanies),
+  },
+  'import portfolio': {
+    usage: 'import portfolio PATH --name NAME --owner USER [--equity AMOUNT] [--currency USD]',
+    summary: "a portfolio's full position list (replaces the portfolio's positions)",
+    load: () => import('./import-portfolio.ts').then((m) => m.importPortfolio),
+  },
+  'factors run': {
+    usage: 'factors run --date YYYY-MM-DD [--force] [--batch-size 15] [--concurrency 5]',
+    summary:
+      'compute the factor betas of every universe symbol for a date (cached symbols skipped unless --force)',
+    load: () => import('./factors-run.ts').then((m) => m.factorsRun),
+  },
+  'metrics run': {
+    usage: 'metrics run --date YYYY-MM-DD',
+    summary: 'symbol returns, valuation and betas of every universe symbol for a date (symbol_daily_metrics)',
+    load: () => import('./metrics-run.ts').then((m) => m.metricsRun),
+  },
+  'portfolios run': {
+    usage: 'portfolios run --date YYYY-MM-DD [--read-path symbol|position|symbol_with_fallback]',
+    summary: 'P&L, snapshots, Greeks, factor exposures and stress tests of every portfolio for a date',
+    load: () => import('./portfolios-run.ts').then((m) => m.portfoliosRun),
+  },
+  'what-if': {
+    usage: 'what-if FILE --date YYYY-MM-DD [--equity 1000000]',
+    summary: 'factor exposures of hypothetical positions (a portfolio CSV), stored nowhere',
+    load: () => import('./what-if.ts').then((m) => m.whatIf),
+  },
+  'batch run': {
+    usage: 'batch run [--date YYYY-MM-DD] [--force]',
+    summary: 'run every phase of the daily batch for a date (default: the last trading day with prices)',
+    load: () => import('./batch.ts').then((m) => m.batchRun),
+  },
+  'batch backfill': {
+    usage: 'batch backfill [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]',
+    summary:
+      'run the daily batch for every trading day of a range, resumably (default: after the last completed date)',
+    load: () => import('./batch.ts').then((m) => m.batchBackfill),
+  },
+  compare: {
+    usage: 'compare --start-date YYYY-MM-DD --end-date YYYY-MM-DD [--output report.json]',
+    summary: 'compare the legacy per-position exposures with the symbol-level ones (dual-write validation)',
+    load: () => import('./compare.ts').then((m) => m.compare),
+  },
+  'users create': {
+    usage: 'users create USERNAME [--admin] [--replace]   (password from FU_NEW_PASSWORD or --password)',
+    summary: 'create a user (or reset one with --replace)',
+    load: () => import('./users-create.ts').then((m) => m.usersCreate),
+  },
+  'demo load': {
+    usage: 'demo load [--stocks 500] [--seed N]',
+    summary: 'generate the deterministic demo market and import it',
+    load: () => import('./demo-load.ts').then((m) => m.demoLoad),
+  },
+};
+
+export function help(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  factor-universe ${c.usage}\n      ${c.summary}`);
+  return (
+    `Usage:\n${lines.join('\n')}\n\n` +
+    'Exit codes: 0 success, 1 something was rejected or failed, 2 usage or configuration error,\n' +
+    '3 the date is locked by another batch process.\n' +
+    'Configuration: FU_DATABASE_URL (external PostgreSQL; default embedded), FU_DATA_DIR, FU_PG_PORT, FU_CONFIG\n' +
+    '(every setting: README.md, "Configuration").'
+  );
+}
+
+/** The command named by the first one or two words, or why there is none (printed before the usage). */
+function findCommand(argv: string[]): { key: string } | { problem: string } {
+  const words = argv.slice(0, 2).filter((w) => !w.startsWith('-'));
+  const key = [words.join(' '), words[0] ?? ''].find((k) => k in COMMANDS);
+  if (key) return { key };
+  const first = words[0];
+  if (first === undefined) return { problem: argv[0] ? `Unknown option ${argv[0]}.` : '' };
+  const subcommands = Object.keys(COMMANDS).filter((k) => k.startsWith(`${first} `));
+  if (subcommands.length === 0) return { problem: `Unknown command "${first}".` };
+  return {
+    problem:
+      words.length > 1
+        ? `Unknown command "${words.join(' ')}"; "${first}" has: ${subcommands.join(', ')}.`
+        : `"${first}" needs a subcommand: ${subcommands.join(', ')}.`,
+  };
+}
+
+/** Runs one command line; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  if (argv.length === 0 || (wantsHelp && (argv[0] === '--help' || argv[0] === '-h'))) {
+    console.log(help());
+    return 0;
+  }
+  const found = findCommand(argv);
+  if ('problem' in found) {
+    console.error(`${found.problem}\n\n${help()}`);
+    return 2;
+  }
+  const entry = COMMANDS[found.key]!;
+  if (wantsHelp) {
+    console.log(`Usage: factor-universe ${entry.usage}\n  ${entry.summary}`);
+    return 0;
+  }
+  let config: Config | undefined;
+  let opened: Db | undefined;
+  try {
+    const command = await entry.load();
+    const { values, positionals } = parseArgs({
+      args: argv.slice(found.key.split(' ').length),
+      options: command.options ?? {},
+      allowPositionals: true,
+      strict: true,
+    });
+    const getConfig = () => (config ??= loadConfig());
+    return await command.run({
+      values,
+      positionals,
+      config: getConfig,
+      db: async () => {
+        if (opened) return opened;
+        const { openDatabase } = await import('../db/connection.ts');
+        return (opened = await openDatabase(getConfig()));
+      },
+    });
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(e as Error).message}\nUsage: factor-universe ${entry.usage}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return 2;
+    }
+    console.error(describeError(e));
+    return 1;
+  } finally {
+    await opened?.close();
+  }
+}
+
+/** An error as one message; file-system errors name the path (not a bare "ENOENT: …"). */
+function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const { code, path } = e as NodeJS.ErrnoException;
+  if (path !== undefined && code === 'ENOENT') return `${path}: no such file or folder`;
+  if (path !== undefined && (code === 'EACCES' || code === 'EPERM'))
+    return `${path}: cannot be read (permission denied)`;
+  if (path !== undefined && code === 'EISDIR') return `${path}: is a folder, expected a file`;
+  return e.message;
+}

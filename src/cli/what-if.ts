@@ -1,0 +1,54 @@
+import { readPositionsCsv } from '../imports/portfolio.ts';
+import { whatIf as runWhatIf } from '../portfolios/run.ts';
+import { formatTable } from '../table.ts';
+import { dateOption, num, onePath, pct, positiveNumber, type CommandModule } from './options.ts';
+
+export const whatIf: CommandModule = {
+  options: { date: { type: 'string' }, equity: { type: 'string' } },
+  run: async ({ values, positionals, db }) => {
+    const date = dateOption(values);
+    const equity = positiveNumber(values, 'equity') ?? 1_000_000;
+    const file = onePath(positionals, 'a portfolio positions CSV');
+    const positions = (await readPositionsCsv(file)).map((p, i) => ({ ...p, id: i + 1 }));
+    const d = await db();
+    const r = await runWhatIf(d.db, d.pool, positions, date, equity);
+    const { day, model } = r;
+    console.log(
+      `What-if on ${r.date} (betas of ${r.betasDate ?? 'none'}), equity ${num(day.snapshot.equity)}\n`,
+    );
+    console.log(
+      formatTable(
+        ['symbol', 'type', 'quantity', 'price', 'delta', 'exposure', 'weight'],
+        day.values.map((v, i) => [
+          v.symbol,
+          positions[i]!.positionType,
+          num(positions[i]!.quantity, 0),
+          num(v.price),
+          v.option ? num(v.option.delta, 4) : v.expired ? 'expired' : '1',
+          num(v.exposure),
+          pct(v.exposure === null ? null : v.exposure / day.snapshot.equity),
+        ]),
+      ),
+    );
+    console.log('');
+    console.log(
+      formatTable(
+        ['factor', 'exposure', 'dollar exposure', 'positions missing a beta'],
+        model.factors.map((f, i) => [
+          f.name,
+          num(day.exposure.exposure[i]!, 4),
+          num(day.exposure.dollar[i]!),
+          day.exposure.missing[i]!.map((m) => m.symbol).join(' ') || '-',
+        ]),
+      ),
+    );
+    console.log('');
+    console.log(
+      formatTable(
+        ['stress scenario', 'P&L', 'of equity'],
+        day.stress.map((s) => [s.scenario, num(s.pnl), pct(s.pnl / day.snapshot.equity)]),
+      ),
+    );
+    return 0;
+  },
+};
