@@ -53,6 +53,8 @@ export interface Config {
   scheduleTimeZone: string;
   /** Jobs one worker process runs at once. */
   workerConcurrency: number;
+  /** A job not finished after this long is taken as lost (its worker died) and retried. */
+  jobExpireSeconds: number;
 }
 
 const DEFAULTS: Config = {
@@ -77,6 +79,7 @@ const DEFAULTS: Config = {
   schedule: undefined,
   scheduleTimeZone: 'UTC',
   workerConcurrency: 1,
+  jobExpireSeconds: 30,
 };
 
 /**
@@ -162,6 +165,7 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   schedule: { env: 'FU_SCHEDULE', parse: text },
   scheduleTimeZone: { env: 'FU_SCHEDULE_TZ', parse: text },
   workerConcurrency: { env: 'FU_WORKER_CONCURRENCY', parse: integer(1, 64) },
+  jobExpireSeconds: { env: 'FU_JOB_EXPIRE_SECONDS', parse: integer(2, 3600) },
 };
 
 /** Configuration that cannot be used; `problems` has one line per bad value or unknown key. */

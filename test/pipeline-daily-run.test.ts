@@ -3,7 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
-import { PipelineEngine } from '../src/pipeline/engine.ts';
+import { PipelineEngine, validateStages } from '../src/pipeline/engine.ts';
+import { STAGES, type Stage } from '../src/pipeline/stages.ts';
+import { runPipeline } from '../src/pipeline/submit.ts';
 import { waitForRun } from '../src/pipeline/progress.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
 import { scratchDir } from './helpers/files.ts';
@@ -95,5 +97,56 @@ describe('a run whose prices arrive with the market data stage', () => {
     } finally {
       await u.close();
     }
+  });
+});
+
+describe('a stage that keeps failing', () => {
+  it('is retried, then marks the run failed with its error; the stages that do not depend on it complete', async () => {
+    let attempts = 0;
+    const broken: Stage = {
+      ...STAGES.find((s) => s.name === 'factor_betas')!,
+      run: async () => {
+        attempts++;
+        throw new Error('price source unreachable');
+      },
+    };
+    const stages = STAGES.map((s) => (s.name === broken.name ? broken : s));
+    const done = await runPipeline(
+      t,
+      config,
+      { from: D, to: D, kind: 'run' },
+      { stages, retry: { limit: 1, delaySeconds: 1 } },
+    );
+    assert.equal(done.status, 'failed');
+    assert.match(String(done.error), /factor_betas 2026-10-30: price source unreachable/);
+    assert.equal(attempts, 2, 'the first attempt and one retry');
+    const byStage = Object.fromEntries(done.stages.map((s) => [s.stage, [s.completed, s.failed]]));
+    assert.deepEqual(byStage, {
+      market_data: [1, 0],
+      universe: [1, 0],
+      factor_betas: [0, 1],
+      legacy_positions: [1, 0], // does not depend on the betas
+    });
+    const jobs = await t.pool.query(
+      "SELECT state, attempts, error FROM batch_jobs WHERE run_id = $1 AND stage = 'factor_betas'",
+      [done.runId],
+    );
+    assert.deepEqual(jobs.rows, [{ state: 'failed', attempts: 2, error: 'price source unreachable' }]);
+  });
+});
+
+describe('stage declarations', () => {
+  it('are refused when a stage comes after one not declared before it, or a run stage after a block stage', () => {
+    const [market, universe, betas] = STAGES as [Stage, Stage, Stage];
+    assert.throws(
+      () => validateStages([universe, market]),
+      /universe comes after market_data, which is not declared/,
+    );
+    assert.throws(
+      () => validateStages([market, universe, betas, { ...market, name: 'late', after: ['factor_betas'] }]),
+      /run stage late cannot come after block stage factor_betas/,
+    );
+    assert.throws(() => validateStages([market, market]), /declared twice/);
+    assert.doesNotThrow(() => validateStages(STAGES));
   });
 });

@@ -51,6 +51,10 @@ export interface EngineOptions {
   supervise?: boolean;
   /** Enqueue the daily run on `config.schedule` (cron) in `config.scheduleTimeZone`. */
   schedule?: boolean;
+  /** The stage declarations (default: the day's flow of stages.ts); tests give their own. */
+  stages?: readonly Stage[];
+  /** Retries of a failing job and the first delay (default: the queue's, 3 and 2 s, backing off). */
+  retry?: { limit: number; delaySeconds: number };
 }
 
 export interface RunRequest {
@@ -99,8 +103,10 @@ export class PipelineEngine {
     private readonly log: (line: string) => void,
     /** The factor model's calendar symbol (SPY), read at start: no query while a transaction is open. */
     private readonly calendarSymbol: string,
+    private readonly declared: readonly Stage[],
+    private readonly retry: EngineOptions['retry'],
   ) {
-    this.stages = STAGES.filter((s) => s.enabled?.(config) ?? true);
+    this.stages = declared.filter((s) => s.enabled?.(config) ?? true);
   }
 
   static async open(
@@ -108,7 +114,8 @@ export class PipelineEngine {
     config: Config,
     options: EngineOptions = {},
   ): Promise<PipelineEngine> {
-    validateStages(STAGES);
+    const declared = options.stages ?? STAGES;
+    validateStages(declared);
     const log = options.log ?? ((line: string) => console.error(line));
     const boss = new PgBoss({
       db: sqlOn(store.pool),
@@ -116,13 +123,24 @@ export class PipelineEngine {
       migrate: false, // the schema is our migration 0005's; the application role needs no DDL
       supervise: options.supervise ?? true,
       schedule: options.schedule ?? false,
-      maintenanceIntervalSeconds: 10,
+      // Expired jobs (a dead worker's) are found by the maintenance pass: often enough to retry them
+      // within a minute of their expiry.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(10, Math.floor(config.jobExpireSeconds / 2))),
     });
     // pg-boss reports its background failures (a database restart, say) as events: logged, never fatal.
     boss.on('error', (e) => log(`job engine: ${message(e)}`));
     await boss.start();
     const { calendarSymbol } = (await loadModel(store.db)).settings;
-    const engine = new PipelineEngine(store.db, store.pool, config, boss, log, calendarSymbol);
+    const engine = new PipelineEngine(
+      store.db,
+      store.pool,
+      config,
+      boss,
+      log,
+      calendarSymbol,
+      declared,
+      options.retry,
+    );
     if (options.schedule && config.schedule) {
       await boss.schedule(SCHEDULE_QUEUE, config.schedule, {}, { tz: config.scheduleTimeZone });
       await boss.work(SCHEDULE_QUEUE, async () => engine.scheduledRun());
@@ -296,7 +314,7 @@ export class PipelineEngine {
   }
 
   private stage(name: string): Stage {
-    const s = STAGES.find((x) => x.name === name);
+    const s = this.declared.find((x) => x.name === name);
     if (!s) throw new Error(`unknown stage ${name}`);
     return s;
   }
@@ -313,7 +331,12 @@ export class PipelineEngine {
     for (let partition = 0; partition < partitions; partition++) {
       const data: JobData = { runId, stage: stage.name, first, last, partition, partitions };
       const key = `${first === last ? first : `${first}..${last}`}:${stage.name}:${partition}`;
-      const bossJobId = await this.boss.send(QUEUE, data, { singletonKey: key, db: sqlOn(client) });
+      const bossJobId = await this.boss.send(QUEUE, data, {
+        singletonKey: key,
+        db: sqlOn(client),
+        expireInSeconds: this.config.jobExpireSeconds,
+        ...(this.retry ? { retryLimit: this.retry.limit, retryDelay: this.retry.delaySeconds } : {}),
+      });
       if (!bossJobId) throw new Error(`a job ${key} is already queued (by another run); try again later`);
       jobs.push({ ...data, bossJobId });
     }
