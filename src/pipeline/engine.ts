@@ -335,6 +335,8 @@ export class PipelineEngine {
         singletonKey: key,
         db: sqlOn(client),
         expireInSeconds: this.config.jobExpireSeconds,
+        // Earlier stages first, so the day's main results come before the reference rows.
+        priority: this.declared.length - this.declared.indexOf(stage),
         ...(this.retry ? { retryLimit: this.retry.limit, retryDelay: this.retry.delaySeconds } : {}),
       });
       if (!bossJobId) throw new Error(`a job ${key} is already queued (by another run); try again later`);

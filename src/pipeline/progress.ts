@@ -48,10 +48,12 @@ export async function waitForRun(
   return last;
 }
 
+/** 42.3 → "42.3s"; 133.6 → "2m14s". */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const whole = Math.round(s);
+  return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
 }
 
 /**
