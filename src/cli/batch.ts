@@ -11,7 +11,7 @@ import { firstTradingDay, tradingDayOnOrBefore } from '../market/closes.ts';
 import { lastCompletedDate } from '../pipeline/runs.ts';
 import { submitRun } from '../pipeline/submit.ts';
 import type { RunRequest } from '../pipeline/engine.ts';
-import { interrupted, startWorker } from '../workers/worker.ts';
+import { startWorker } from '../workers/worker.ts';
 import { optionalDate, positiveNumber, UsageError, type CommandModule, type Values } from './options.ts';
 
 const FLAGS = {
@@ -21,49 +21,49 @@ const FLAGS = {
   concurrency: { type: 'string' },
 } as const;
 
-async function execute(d: Db, config: Config, values: Values, request: RunRequest): Promise<number> {
+async function execute(
+  d: Db,
+  config: Config,
+  values: Values,
+  request: RunRequest,
+  signal: AbortSignal,
+): Promise<number> {
   const wait = values['no-wait'] !== true;
   const concurrency = Math.floor(positiveNumber(values, 'concurrency') ?? config.workerConcurrency);
   const engine = await startWorker(d, config, { concurrency: wait ? concurrency : 0, schedule: false });
-  const stop = new AbortController();
-  void interrupted('the run: finishing the job in hand; the rest stays queued for any worker').then(() =>
-    stop.abort(),
-  );
   try {
-    const r = await submitRun(engine, d.pool, request, {
-      wait,
-      verbose: values.verbose === true,
-      signal: stop.signal,
-    });
+    const r = await submitRun(engine, d.pool, request, { wait, verbose: values.verbose === true, signal });
     if (!wait) {
       console.log(r.runId);
       return 0;
     }
-    if (stop.signal.aborted) return 130;
+    // Ctrl-C: the job in hand finishes (or is abandoned, to be retried); the rest stays queued
+    if (signal.aborted) throw signal.reason;
     return r.snapshot?.status === 'completed' ? 0 : 1;
   } finally {
-    await engine.stop();
+    await engine.stop(8_000);
   }
 }
 
 export const batchRun: CommandModule = {
   options: { date: { type: 'string' }, ...FLAGS },
-  run: async ({ values, config, db }) => {
+  run: async ({ values, config, db, signal }) => {
     // A date that is not (yet) a trading day means the last one before it, resolved by the run
     // after its market data stage: today's run picks up today's prices when a source has them.
     const date = optionalDate(values, 'date') ?? new Date().toISOString().slice(0, 10);
-    return execute(await db(), config(), values, {
-      from: date,
-      to: date,
-      kind: 'run',
-      force: values.force === true,
-    });
+    return execute(
+      await db(),
+      config(),
+      values,
+      { from: date, to: date, kind: 'run', force: values.force === true },
+      signal,
+    );
   },
 };
 
 export const batchBackfill: CommandModule = {
   options: { from: { type: 'string' }, to: { type: 'string' }, ...FLAGS },
-  run: async ({ values, config, db }) => {
+  run: async ({ values, config, db, signal }) => {
     let from = optionalDate(values, 'from');
     let to = optionalDate(values, 'to');
     if (from !== undefined && to !== undefined && from > to)
@@ -84,6 +84,6 @@ export const batchBackfill: CommandModule = {
         return 0;
       }
     }
-    return execute(d, config(), values, { from, to, kind: 'backfill', force: values.force === true });
+    return execute(d, config(), values, { from, to, kind: 'backfill', force: values.force === true }, signal);
   },
 };

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
+import { Shutdown } from '../shutdown.ts';
 import { UsageError, type CommandModule } from './options.ts';
 
 interface Entry {
@@ -147,41 +148,68 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`Usage: factor-universe ${entry.usage}\n  ${entry.summary}`);
     return 0;
   }
+  // Ctrl-C and SIGTERM: say so, let the current step finish (or abandon it), close the database.
+  const shutdown = new Shutdown({ what: `factor-universe ${found.key}` }).install();
+  const resources = lazyResources();
+  shutdown.onStop(resources.close);
+  const args = argv.slice(found.key.split(' ').length);
+  const code = await shutdown.track(runCommand(entry, args, resources, shutdown.signal)).catch(() => 1);
+  // once a signal came, the shutdown decides the exit code (and exits)
+  if (shutdown.stopping) return shutdown.stopping;
+  await resources.close();
+  shutdown.dispose();
+  return code;
+}
+
+/** The configuration and the database, loaded and opened on first use. */
+function lazyResources() {
   let config: Config | undefined;
-  let opened: Db | undefined;
+  let opened: Promise<Db> | undefined;
+  let closing: Promise<void> | undefined;
+  const getConfig = () => (config ??= loadConfig());
+  return {
+    config: getConfig,
+    db: () =>
+      (opened ??= import('../db/connection.ts').then(({ openDatabase }) => openDatabase(getConfig()))),
+    close: () =>
+      (closing ??= (opened ?? Promise.resolve(undefined)).then((d) => d?.close()).catch(() => undefined)),
+  };
+}
+
+async function runCommand(
+  entry: Entry,
+  args: string[],
+  resources: ReturnType<typeof lazyResources>,
+  signal: AbortSignal,
+): Promise<number> {
   try {
     const command = await entry.load();
     const { values, positionals } = parseArgs({
-      args: argv.slice(found.key.split(' ').length),
+      args,
       options: command.options ?? {},
       allowPositionals: true,
       strict: true,
     });
-    const getConfig = () => (config ??= loadConfig());
-    return await command.run({
-      values,
-      positionals,
-      config: getConfig,
-      db: async () => {
-        if (opened) return opened;
-        const { openDatabase } = await import('../db/connection.ts');
-        return (opened = await openDatabase(getConfig()));
-      },
-    });
+    return await command.run({ values, positionals, config: resources.config, db: resources.db, signal });
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`${(e as Error).message}\nUsage: factor-universe ${entry.usage}`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      return 2;
-    }
-    console.error(describeError(e));
-    return 1;
-  } finally {
-    await opened?.close();
+    // stopping on a signal: what failed because of it is not news (the shutdown's messages say it)
+    if (signal.aborted) throw e;
+    return reportError(e, entry.usage);
   }
+}
+
+/** Prints what went wrong; returns the exit code (2 usage or configuration, 1 the rest). */
+function reportError(e: unknown, usage: string): number {
+  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`${(e as Error).message}\nUsage: factor-universe ${usage}`);
+    return 2;
+  }
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    return 2;
+  }
+  console.error(describeError(e));
+  return 1;
 }
 
 /** An error as one message; file-system errors name the path (not a bare "ENOENT: …"). */

@@ -19,6 +19,12 @@ export interface CommandArgs {
   config: () => Config;
   /** The database, opened (and migrated) once on first use; closed by the caller of `run`. */
   db: () => Promise<Db>;
+  /**
+   * Aborted on Ctrl-C / SIGTERM (with an `Interrupted`): a command that works in steps stops after
+   * the current one by throwing `signal.reason`. Work still running after the grace period is
+   * abandoned (its transaction rolls back).
+   */
+  signal: AbortSignal;
 }
 
 /** A command's implementation; its usage and summary live in the command table (main.ts). */

@@ -1,8 +1,9 @@
 import { Kysely, PostgresDialect } from 'kysely';
+import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.ts';
-import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
-import { migrateToLatest } from './migrate.ts';
+import { notAnswering, startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
+import { migrateIfPending } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 // DATE stays an ISO string (a JS Date would move it by the local time zone); int8 counts fit a double.
@@ -43,7 +44,12 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<st
   } finally {
     await admin.end();
   }
-  const url = new URL(adminUrl);
+  return databaseUrl(adminUrl, name);
+}
+
+/** The URL of database `name` on the server of `serverUrl`. */
+function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }
@@ -56,7 +62,11 @@ export function connect(url: string, poolSize: number): Pick<Db, 'db' | 'pool'> 
   return { db, pool };
 }
 
-/** Opens the configured database (starting the embedded server if no URL is set) and migrates it. */
+/**
+ * Opens the configured database (starting the embedded server if no URL is set) and migrates it.
+ * Start-up matters for every command, so the usual case costs one connection and one query: the
+ * embedded database is created (and a found server probed) only when that first query fails.
+ */
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Db> {
   let server: EmbeddedServer | undefined;
   let url = config.databaseUrl;
@@ -64,8 +74,8 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
   if (url) {
     location = maskPassword(url);
   } else {
-    server = await startEmbeddedServer(config.dataDir, config.embeddedPort, options.log);
-    url = await ensureDatabase(server.adminUrl, EMBEDDED_DATABASE);
+    server = await startEmbeddedServer(config.dataDir, config.embeddedPort, options.log, { probe: false });
+    url = databaseUrl(server.adminUrl, EMBEDDED_DATABASE);
     location = `embedded PostgreSQL on 127.0.0.1:${server.port}, cluster in ${config.dataDir}/postgres`;
   }
   const { db, pool } = connect(url, config.poolSize);
@@ -73,11 +83,23 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     await db.destroy();
     await server?.stop();
   };
+  const prepare = async () => {
+    if (options.migrate === false) return void (await pool.query('SELECT 1'));
+    const applied = await migrateIfPending(db);
+    if (applied.length > 0) options.log?.(`Applied migrations: ${applied.join(', ')}`);
+  };
   try {
-    if (options.migrate !== false) {
-      const applied = await migrateToLatest(db);
-      if (applied.length > 0) options.log?.(`Applied migrations: ${applied.join(', ')}`);
-    }
+    await prepare().catch(async (e: { code?: string }) => {
+      if (!server) throw e;
+      if (e.code === '3D000') {
+        // a new cluster: its database does not exist yet
+        await ensureDatabase(server.adminUrl, EMBEDDED_DATABASE);
+        return prepare();
+      }
+      if (!server.owned && e.code === 'ECONNREFUSED')
+        throw notAnswering(path.join(config.dataDir, 'postgres'), server.port);
+      throw e;
+    });
   } catch (e) {
     await close();
     throw e;

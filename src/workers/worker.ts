@@ -19,17 +19,3 @@ export async function startWorker(
   engine.work(options.concurrency ?? config.workerConcurrency);
   return engine;
 }
-
-/** Resolves on the first SIGINT or SIGTERM, after saying what happens next. */
-export function interrupted(what: string): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      console.error(`\n${signal}: stopping ${what}`);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
