@@ -81,7 +81,7 @@ export interface SymbolFactorSkipsTable {
   symbol: string;
   factor_id: number;
   calculation_date: IsoDate;
-  reason: 'insufficient_observations' | 'missing_proxy' | 'degenerate_factor';
+  reason: 'insufficient_observations' | 'missing_proxy' | 'degenerate_factor' | 'degenerate_series';
   observations: number;
   computed_at: Timestamp;
 }

@@ -85,7 +85,7 @@ export async function runFactors(
     symbols: 0,
     alreadyCached: 0,
     betasWritten: 0,
-    skipped: { insufficient_observations: 0, missing_proxy: 0, degenerate_factor: 0 },
+    skipped: { insufficient_observations: 0, missing_proxy: 0, degenerate_factor: 0, degenerate_series: 0 },
     batches: 0,
     failures: [],
     timings: { loadMs: 0, computeMs: 0, writeMs: 0, legacyMs: 0 },
@@ -114,15 +114,30 @@ export async function runFactors(
   const symbols = targets.map((i) => panel.symbols[i]!);
   const batches: string[][] = [];
   for (let i = 0; i < symbols.length; i += batchSize) batches.push(symbols.slice(i, i + batchSize));
-  await runLimited(batches, maxConcurrentBatches, async (batch) => {
+  const save = async (batch: string[]): Promise<void> => {
     const results: BetaResult[] = batch.flatMap((s) => resultsBySymbol.get(s) ?? []);
     const skips: BetaSkip[] = batch.flatMap((s) => skipsBySymbol.get(s) ?? []);
+    await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force));
+    result.betasWritten += results.length;
+    for (const s of skips) result.skipped[s.reason]++;
+  };
+  await runLimited(batches, maxConcurrentBatches, async (batch) => {
     try {
-      await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force));
-      result.betasWritten += results.length;
-      for (const s of skips) result.skipped[s.reason]++;
+      await save(batch);
     } catch (e) {
-      result.failures.push({ symbols: batch, error: e instanceof Error ? e.message : String(e) });
+      if (batch.length === 1) {
+        result.failures.push({ symbols: batch, error: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      // One symbol's bad row must not cost its batch mates their betas: write them one by one, so
+      // only the symbols that fail alone are reported.
+      for (const symbol of batch) {
+        try {
+          await save([symbol]);
+        } catch (e1) {
+          result.failures.push({ symbols: [symbol], error: e1 instanceof Error ? e1.message : String(e1) });
+        }
+      }
     }
   });
   result.timings.writeMs = performance.now() - t0;
