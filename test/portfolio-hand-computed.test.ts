@@ -31,6 +31,7 @@ const market: MarketView = {
   prevDate: PREV,
   quote: (s) => quotes[s] ?? {},
   realizedVol: () => undefined,
+  prevRealizedVol: () => undefined,
 };
 
 let nextId = 1;

@@ -205,7 +205,14 @@ export interface PortfolioSnapshotsTable {
 }
 
 export type PnlMethod =
-  'price' | 'option_close' | 'delta_approximation' | 'first_day' | 'missing_price' | 'expired';
+  | 'price'
+  | 'option_close'
+  | 'delta_approximation'
+  | 'first_day'
+  | 'missing_price'
+  | 'expired'
+  | 'entry_day'
+  | 'not_held';
 
 export interface PositionDailyValuesTable {
   position_id: number;
