@@ -11,7 +11,7 @@ import { importPrices } from './imports/prices.ts';
 import { runMainJob } from './main-job.ts';
 import { serve } from './api/serve.ts';
 import { backfill } from './batch/backfill.ts';
-import { compareDualWrite } from './batch/compare.ts';
+import { compareDualWrite } from './legacy/compare.ts';
 import { progressReporter } from './batch/progress.ts';
 import { DateLockedError, runDate, type DateReport } from './batch/runner.ts';
 import { tradingDayOnOrBefore } from './market/closes.ts';
@@ -185,11 +185,7 @@ const COMMANDS: Record<string, Command> = {
             ? `, not computable: ${skipped.map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ')}`
             : '') +
           (r.alreadyCached ? `; ${r.alreadyCached} symbols already cached (use --force to recompute)` : '') +
-          (r.legacy
-            ? `; dual-write: ${r.legacy.rows} position rows for ${r.legacy.positions} open positions`
-            : '') +
-          `\nTimings: load ${r.timings.loadMs.toFixed(0)} ms, compute ${r.timings.computeMs.toFixed(0)} ms, write ${r.timings.writeMs.toFixed(0)} ms` +
-          (r.legacy ? `, legacy per-position path ${r.timings.legacyMs.toFixed(0)} ms` : ''),
+          `\nTimings: load ${r.timings.loadMs.toFixed(0)} ms, compute ${r.timings.computeMs.toFixed(0)} ms, write ${r.timings.writeMs.toFixed(0)} ms`,
       );
       for (const f of r.failures) console.error(`Batch failed (${f.symbols.join(', ')}): ${f.error}`);
       return r.failures.length ? 1 : 0;
@@ -342,12 +338,12 @@ const COMMANDS: Record<string, Command> = {
       if (output) writeFileSync(output, JSON.stringify(report, null, 2) + '\n');
       console.log(
         `${report.dates_analyzed} dates, ${report.total_comparisons} position comparisons: match rate ${(report.match_rate * 100).toFixed(2)}%, ` +
-          `${report.discrepancies.length} discrepancies, ${report.missing_symbols.length} missing symbols; ` +
+          `${report.discrepancies.length} discrepancies, ${report.missing_symbols.length} missing symbols, ${report.missing_legacy.length} missing legacy rows; ` +
           `portfolio aggregates ${(report.portfolio_comparison.match_rate * 100).toFixed(2)}% of ${report.portfolio_comparison.total_comparisons}`,
       );
       for (const x of report.discrepancies.slice(0, 10)) {
         console.log(
-          `  ${x.date} position ${x.position_id} ${x.symbol} ${x.factor}: symbol ${x.symbol_value} vs position ${x.position_value}`,
+          `  ${x.date} position ${x.position_id} ${x.symbol} ${x.factor} ${x.field}: symbol ${x.symbol_value} vs position ${x.position_value}`,
         );
       }
       console.log(`Recommendation: ${report.recommendation}${output ? ` (report: ${output})` : ''}`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { compareDualWrite } from '../src/batch/compare.ts';
+import { compareDualWrite } from '../src/legacy/compare.ts';
 import { DAILY_PHASES, type Phase } from '../src/batch/phases.ts';
 import { DateLockedError, runDate } from '../src/batch/runner.ts';
 import { loadConfig } from '../src/config.ts';
@@ -138,7 +138,7 @@ describe('dual-write comparison', () => {
     assert.equal(r.discrepancies.length, 1);
     const d = r.discrepancies[0]!;
     assert.deepEqual([d.position_id, d.is_option, d.date], [planted.position_id, true, D]);
-    assert.ok(Math.abs(d.difference - 0.01) < 1e-9);
+    assert.ok(Math.abs(d.difference! - 0.01) < 1e-9);
     assert.equal(r.recommendation, 'INVESTIGATE_DISCREPANCIES');
     assert.ok(r.match_rate < 1);
     const child = await run(process.execPath, [cli, 'compare', '--start-date', P, '--end-date', D], {

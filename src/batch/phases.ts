@@ -3,12 +3,11 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
-import { runPositionExposures } from '../factors/legacy.ts';
-import { loadModel } from '../factors/model.ts';
 import type { ReturnsPanel } from '../factors/panel.ts';
 import { runFactors } from '../factors/run.ts';
 import { importCompanies } from '../imports/companies.ts';
 import { importPrices } from '../imports/prices.ts';
+import { writeLegacyExposures } from '../legacy/position-exposures.ts';
 import type { ClosesMatrix } from '../market/closes.ts';
 import { runMetrics } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
@@ -124,10 +123,10 @@ export const DAILY_PHASES: readonly Phase[] = [
   },
   {
     name: 'legacy_position_exposures',
-    description: 'the legacy per-position betas, while dual-write is on',
-    run: async ({ db, pool, date, config, shared }) => {
+    description: 'the legacy per-position betas (the independent reference), while dual-write is on',
+    run: async ({ pool, date, config }) => {
       if (!config.dualWrite) return { ...done(0), skipped: 'dual-write is off' };
-      const r = await runPositionExposures(db, pool, await loadModel(db), date, undefined, shared.panel);
+      const r = await writeLegacyExposures(pool, date);
       return done(r.positions, 0, { rows: r.rows });
     },
   },
