@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runFactors } from '../src/factors/run.ts';
 import { importPrices } from '../src/imports/prices.ts';
+import { writeLegacyExposures } from '../src/legacy/position-exposures.ts';
 import { createTestDb, type TestDb } from '../test/helpers/db.ts';
 
 const SHARED = path.resolve('..', 'shared');
@@ -86,5 +87,67 @@ describe('factor engine against the golden fixtures (S&P 500, 2024-12-31)', () =
     const forced = await runFactors(t.db, t.pool, { date: '2024-12-31', force: true });
     assert.equal(forced.symbols, 554);
     assert.deepEqual(await snapshot(), before);
+  });
+
+  it('the independent legacy path (src/legacy) matches the golden rows too, for every 20th symbol held as a position', async (tc) => {
+    const golden = readFileSync(GOLDEN, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const symbols = [...new Set(golden.map((g) => g[0]!))].filter((_, i) => i % 20 === 0);
+    const user = await t.pool.query(
+      "INSERT INTO users (username, password_hash) VALUES ('golden', 'x') RETURNING id",
+    );
+    const p = await t.pool.query(
+      "INSERT INTO portfolios (owner_id, name, equity_balance) VALUES ($1, 'golden', 1e6) RETURNING id",
+      [user.rows[0].id],
+    );
+    await t.pool.query(
+      "INSERT INTO positions (portfolio_id, symbol, position_type, quantity) SELECT $1, s, 'LONG', 1 FROM unnest($2::text[]) AS s",
+      [p.rows[0].id, symbols],
+    );
+    const written = await writeLegacyExposures(t.pool, '2024-12-31');
+    assert.equal(written.positions, symbols.length);
+    const { rows } = await t.pool.query<{
+      symbol: string;
+      name: string;
+      beta: number;
+      r_squared: number | null;
+      observations: number;
+      quality_flag: string;
+    }>(
+      `SELECT p.symbol, f.name, p.beta, p.r_squared, p.observations, p.quality_flag FROM position_factor_exposures p
+         JOIN factor_definitions f ON f.id = p.factor_id WHERE p.calculation_date = '2024-12-31'`,
+    );
+    const ours = new Map(rows.map((r) => [`${r.symbol}|${r.name}`, r]));
+    const problems: string[] = [];
+    let worst = 0;
+    let compared = 0;
+    for (const [symbol, factor, beta, r2, obs, flag] of golden) {
+      if (!symbols.includes(symbol!)) continue;
+      const r = ours.get(`${symbol}|${factor}`);
+      if (!r) {
+        problems.push(`${symbol}|${factor}: missing`);
+        continue;
+      }
+      compared++;
+      worst = Math.max(
+        worst,
+        gap(r.beta, Number(beta)),
+        r2 && r.r_squared !== null ? gap(r.r_squared, Number(r2)) : 0,
+      );
+      if (!agrees(r.beta, Number(beta))) problems.push(`${symbol}|${factor}: beta ${r.beta} vs ${beta}`);
+      if (r2 === '' ? r.r_squared !== null : r.r_squared === null || !agrees(r.r_squared, Number(r2)))
+        problems.push(`${symbol}|${factor}: R² ${r.r_squared} vs ${r2}`);
+      if (r.observations !== Number(obs))
+        problems.push(`${symbol}|${factor}: observations ${r.observations} vs ${obs}`);
+      if (r.quality_flag !== flag) problems.push(`${symbol}|${factor}: flag ${r.quality_flag} vs ${flag}`);
+    }
+    assert.deepEqual(problems.slice(0, 20), []);
+    assert.equal(compared, rows.length, 'no legacy row outside the fixtures');
+    tc.diagnostic(
+      `${symbols.length} symbols, ${compared} legacy rows; largest gap to the fixtures: ${worst.toExponential(2)}`,
+    );
   });
 });
