@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { compareDualWrite } from '../src/batch/compare.ts';
+import { compareDualWrite } from '../src/legacy/compare.ts';
 import { runPipeline } from '../src/pipeline/submit.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
@@ -51,7 +51,7 @@ describe('dual-write comparison', () => {
     assert.equal(r.discrepancies.length, 1);
     const d = r.discrepancies[0]!;
     assert.deepEqual([d.position_id, d.is_option, d.date], [planted.position_id, true, D]);
-    assert.ok(Math.abs(d.difference - 0.01) < 1e-9);
+    assert.ok(Math.abs(d.difference! - 0.01) < 1e-9);
     assert.equal(r.recommendation, 'INVESTIGATE_DISCREPANCIES');
     assert.ok(r.match_rate < 1);
     const child = await run(process.execPath, [cli, 'compare', '--start-date', P, '--end-date', D], {

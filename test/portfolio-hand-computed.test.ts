@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bsGreeks } from '../src/math/black-scholes.ts';
 import { portfolioExposure } from '../src/portfolios/exposures.ts';
-import type { Position } from '../src/portfolios/position.ts';
 import { snapshot } from '../src/portfolios/snapshot.ts';
 import {
   valuePosition,
@@ -12,6 +11,7 @@ import {
   type PositionValue,
 } from '../src/portfolios/valuation.ts';
 import { scenarioPnl, scenarioShocks, loadScenarios } from '../src/stress/stress.ts';
+import { position } from './helpers/positions.ts';
 
 const D = '2025-06-02';
 const PREV = '2025-05-30';
@@ -31,24 +31,10 @@ const market: MarketView = {
   prevDate: PREV,
   quote: (s) => quotes[s] ?? {},
   realizedVol: () => undefined,
+  prevRealizedVol: () => undefined,
 };
 
-let nextId = 1;
-function pos(p: Partial<Position> & Pick<Position, 'symbol' | 'positionType' | 'quantity'>): HeldPosition {
-  const option = !['LONG', 'SHORT'].includes(p.positionType);
-  return {
-    id: nextId++,
-    entryPrice: null,
-    entryDate: null,
-    exitDate: null,
-    underlyingSymbol: null,
-    strikePrice: null,
-    expirationDate: null,
-    multiplier: option ? 100 : 1,
-    impliedVolatility: null,
-    ...p,
-  };
-}
+const pos = position;
 /** 140 calendar days: Hull's 20 weeks. */
 const EXPIRY = '2025-10-20';
 /** An option on OPT (spot 49) at Hull's terms: strike 50, 20 weeks, sigma 20%. */

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadDemoMarket } from '../src/demo/load.ts';
 import { runFactors } from '../src/factors/run.ts';
+import { writeLegacyExposures } from '../src/legacy/position-exposures.ts';
 import { runMetrics } from '../src/metrics/run.ts';
 import { runPortfolios } from '../src/portfolios/run.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
@@ -28,7 +29,10 @@ before(async () => {
     { symbol: 'NEWCO', date: '2026-10-29', close: 11 },
     { symbol: 'NEWCO', date: D, close: 12 },
   ]);
-  for (const date of [P, D]) await runFactors(t.db, t.pool, { date, dualWrite: true });
+  for (const date of [P, D]) {
+    await runFactors(t.db, t.pool, { date });
+    await writeLegacyExposures(t.pool, date);
+  }
 });
 after(async () => t.close());
 

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { compareDualWrite } from '../batch/compare.ts';
+import { compareDualWrite } from '../legacy/compare.ts';
 import { dateOption, str, type CommandModule } from './options.ts';
 
 export const compare: CommandModule = {
@@ -13,12 +13,12 @@ export const compare: CommandModule = {
     if (output) writeFileSync(output, JSON.stringify(report, null, 2) + '\n');
     console.log(
       `${report.dates_analyzed} dates, ${report.total_comparisons} position comparisons: match rate ${(report.match_rate * 100).toFixed(2)}%, ` +
-        `${report.discrepancies.length} discrepancies, ${report.missing_symbols.length} missing symbols; ` +
+        `${report.discrepancies.length} discrepancies, ${report.missing_symbols.length} missing symbols, ${report.missing_legacy.length} missing legacy rows; ` +
         `portfolio aggregates ${(report.portfolio_comparison.match_rate * 100).toFixed(2)}% of ${report.portfolio_comparison.total_comparisons}`,
     );
     for (const x of report.discrepancies.slice(0, 10)) {
       console.log(
-        `  ${x.date} position ${x.position_id} ${x.symbol} ${x.factor}: symbol ${x.symbol_value} vs position ${x.position_value}`,
+        `  ${x.date} position ${x.position_id} ${x.symbol} ${x.factor} ${x.field}: symbol ${x.symbol_value} vs position ${x.position_value}`,
       );
     }
     console.log(`Recommendation: ${report.recommendation}${output ? ` (report: ${output})` : ''}`);

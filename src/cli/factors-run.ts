@@ -27,11 +27,7 @@ export const factorsRun: CommandModule = {
           ? `, not computable: ${skipped.map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ')}`
           : '') +
         (r.alreadyCached ? `; ${r.alreadyCached} symbols already cached (use --force to recompute)` : '') +
-        (r.legacy
-          ? `; dual-write: ${r.legacy.rows} position rows for ${r.legacy.positions} open positions`
-          : '') +
-        `\nTimings: load ${r.timings.loadMs.toFixed(0)} ms, compute ${r.timings.computeMs.toFixed(0)} ms, write ${r.timings.writeMs.toFixed(0)} ms` +
-        (r.legacy ? `, legacy per-position path ${r.timings.legacyMs.toFixed(0)} ms` : ''),
+        `\nTimings: load ${r.timings.loadMs.toFixed(0)} ms, compute ${r.timings.computeMs.toFixed(0)} ms, write ${r.timings.writeMs.toFixed(0)} ms`,
     );
     for (const f of r.failures) console.error(`Batch failed (${f.symbols.join(', ')}): ${f.error}`);
     return r.failures.length ? 1 : 0;

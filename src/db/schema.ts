@@ -81,7 +81,7 @@ export interface SymbolFactorSkipsTable {
   symbol: string;
   factor_id: number;
   calculation_date: IsoDate;
-  reason: 'insufficient_observations' | 'missing_proxy' | 'degenerate_factor';
+  reason: 'insufficient_observations' | 'missing_proxy' | 'degenerate_factor' | 'degenerate_series';
   observations: number;
   computed_at: Timestamp;
 }
@@ -205,7 +205,14 @@ export interface PortfolioSnapshotsTable {
 }
 
 export type PnlMethod =
-  'price' | 'option_close' | 'delta_approximation' | 'first_day' | 'missing_price' | 'expired';
+  | 'price'
+  | 'option_close'
+  | 'delta_approximation'
+  | 'first_day'
+  | 'missing_price'
+  | 'expired'
+  | 'entry_day'
+  | 'not_held';
 
 export interface PositionDailyValuesTable {
   position_id: number;

@@ -20,7 +20,14 @@ export interface BetaResult {
   qualityFlag: QualityFlag;
 }
 
-export type SkipReason = 'insufficient_observations' | 'missing_proxy' | 'degenerate_factor';
+/**
+ * `degenerate_factor`: the regressor (a proxy or a spread) does not vary over the sample.
+ * `degenerate_series`: the symbol's own series cannot be regressed, e.g. a bad tick whose return is
+ * not finite (a close of 1e-300 followed by 1e300), so its fit would come out NaN. Either is that
+ * symbol's recorded outcome; it never fails the write of the symbols batched with it.
+ */
+export type SkipReason =
+  'insufficient_observations' | 'missing_proxy' | 'degenerate_factor' | 'degenerate_series';
 
 /** A (symbol, factor) with no beta, and why. */
 export interface BetaSkip {
@@ -98,6 +105,12 @@ function record(
   });
 }
 
+/** Finite betas and an R² that is either NaN (flat series, stored null) or within [0, 1]. */
+function fitIsFinite(betas: ArrayLike<number>, r2: number): boolean {
+  for (let j = 0; j < betas.length; j++) if (!Number.isFinite(betas[j]!)) return false;
+  return Number.isNaN(r2) || (r2 >= 0 && r2 <= 1);
+}
+
 function computeRidge(
   panel: ReturnsPanel,
   model: FactorModel,
@@ -132,7 +145,13 @@ function computeRidge(
   for (const s of symbols) {
     const r = row(panel, s);
     let n = 0;
-    for (const t of days) if (!Number.isNaN(r[t]!)) y[n++] = r[t]!;
+    let finite = true;
+    for (const t of days) {
+      const v = r[t]!;
+      if (Number.isNaN(v)) continue;
+      if (!Number.isFinite(v)) finite = false;
+      y[n++] = v;
+    }
     if (n < minObservations) {
       for (const f of factors) skip(out, panel.symbols[s]!, f, 'insufficient_observations', n);
       continue;
@@ -143,11 +162,19 @@ function computeRidge(
     } else {
       prepared = prepareRidge(design(days.filter((t) => !Number.isNaN(r[t]!))), n, k, alpha);
     }
+    if (!finite) {
+      for (const f of factors) skip(out, panel.symbols[s]!, f, 'degenerate_series', n);
+      continue;
+    }
     if (!prepared) {
       for (const f of factors) skip(out, panel.symbols[s]!, f, 'degenerate_factor', n);
       continue;
     }
     const r2 = ridgeFit(prepared, y.subarray(0, n), betas);
+    if (!fitIsFinite(betas, r2)) {
+      for (const f of factors) skip(out, panel.symbols[s]!, f, 'degenerate_series', n);
+      continue;
+    }
     factors.forEach((f, j) => record(out, model, panel.symbols[s]!, f, betas[j]!, r2, n, windowTradingDays));
   }
 }
@@ -178,6 +205,7 @@ function computeUnivariate(
     const symbol = panel.symbols[s]!;
     if (fit.n < f.minObservations) skip(out, symbol, f, 'insufficient_observations', fit.n);
     else if (!fit.defined) skip(out, symbol, f, 'degenerate_factor', fit.n);
+    else if (!fitIsFinite([fit.beta], fit.r2)) skip(out, symbol, f, 'degenerate_series', fit.n);
     else record(out, model, symbol, f, fit.beta, fit.r2, fit.n, to - from);
   }
 }

@@ -4,7 +4,6 @@ import type { Database } from '../db/schema.ts';
 import { runLimited } from '../run-limited.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { computeBetas, type BetaResult, type BetaSkip, type SkipReason } from './engine.ts';
-import { runPositionExposures } from './legacy.ts';
 import { loadModel, lookbackDays, type ModelSettings } from './model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
 import type { ReturnsPanel } from './panel.ts';
@@ -20,8 +19,6 @@ export interface FactorRunOptions {
   /** Write batches in flight at once, each on its own pooled connection. */
   maxConcurrentBatches?: number;
   settings?: Partial<ModelSettings>;
-  /** Also write the legacy per-position table (the dual-write transition). */
-  dualWrite?: boolean;
   /**
    * A panel already loaded for a range of dates (a backfill loads once for all of them); it must
    * reach back a full window before the date. Loaded here when absent or not covering the date.
@@ -43,9 +40,7 @@ export interface FactorRunResult {
   skipped: Record<SkipReason, number>;
   batches: number;
   failures: BatchFailure[];
-  timings: { loadMs: number; computeMs: number; writeMs: number; legacyMs: number };
-  /** Rows of the legacy per-position path, when dual-write is on. */
-  legacy?: { positions: number; rows: number };
+  timings: { loadMs: number; computeMs: number; writeMs: number };
 }
 
 function groupBySymbol<T extends { symbol: string }>(rows: readonly T[]): Map<string, T[]> {
@@ -85,17 +80,16 @@ export async function runFactors(
     symbols: 0,
     alreadyCached: 0,
     betasWritten: 0,
-    skipped: { insufficient_observations: 0, missing_proxy: 0, degenerate_factor: 0 },
+    skipped: { insufficient_observations: 0, missing_proxy: 0, degenerate_factor: 0, degenerate_series: 0 },
     batches: 0,
     failures: [],
-    timings: { loadMs: 0, computeMs: 0, writeMs: 0, legacyMs: 0 },
+    timings: { loadMs: 0, computeMs: 0, writeMs: 0 },
   };
 
   let t0 = performance.now();
   const needed = await symbolsNeedingBetas(pool, date, lookback, force);
   if (needed.size === 0) {
     result.alreadyCached = (await symbolsNeedingBetas(pool, date, lookback, true)).size;
-    await writeLegacy();
     return result;
   }
   const reuse = options.panel && options.panel.dates.indexOf(date) >= 0 ? options.panel : undefined;
@@ -114,27 +108,34 @@ export async function runFactors(
   const symbols = targets.map((i) => panel.symbols[i]!);
   const batches: string[][] = [];
   for (let i = 0; i < symbols.length; i += batchSize) batches.push(symbols.slice(i, i + batchSize));
-  await runLimited(batches, maxConcurrentBatches, async (batch) => {
+  const save = async (batch: string[]): Promise<void> => {
     const results: BetaResult[] = batch.flatMap((s) => resultsBySymbol.get(s) ?? []);
     const skips: BetaSkip[] = batch.flatMap((s) => skipsBySymbol.get(s) ?? []);
+    await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force));
+    result.betasWritten += results.length;
+    for (const s of skips) result.skipped[s.reason]++;
+  };
+  await runLimited(batches, maxConcurrentBatches, async (batch) => {
     try {
-      await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force));
-      result.betasWritten += results.length;
-      for (const s of skips) result.skipped[s.reason]++;
+      await save(batch);
     } catch (e) {
-      result.failures.push({ symbols: batch, error: e instanceof Error ? e.message : String(e) });
+      if (batch.length === 1) {
+        result.failures.push({ symbols: batch, error: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      // One symbol's bad row must not cost its batch mates their betas: write them one by one, so
+      // only the symbols that fail alone are reported.
+      for (const symbol of batch) {
+        try {
+          await save([symbol]);
+        } catch (e1) {
+          result.failures.push({ symbols: [symbol], error: e1 instanceof Error ? e1.message : String(e1) });
+        }
+      }
     }
   });
   result.timings.writeMs = performance.now() - t0;
   result.symbols = symbols.length;
   result.batches = batches.length;
-  await writeLegacy();
   return result;
-
-  async function writeLegacy(): Promise<void> {
-    if (!options.dualWrite) return;
-    const started = performance.now();
-    result.legacy = await runPositionExposures(db, pool, model, date!);
-    result.timings.legacyMs = performance.now() - started;
-  }
 }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
+import { shown } from './fields.ts';
 
 /** One problem in an input file, located for a person to fix it. */
 export interface InputProblem {
@@ -93,14 +94,37 @@ export function splitCsvLine(line: string): string[] {
   }
 }
 
+/** Longest line an input file may have; real rows are a few hundred characters at most. */
+export const MAX_LINE_LENGTH = 65_536;
+
+/** A file that cannot be read as lines: where (1-based line) and why. The line itself is never shown. */
+export class UnreadableLine extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnreadableLine';
+  }
+}
+
+/** zlib's errors carry codes such as Z_BUF_ERROR (unexpected end of file) and Z_DATA_ERROR. */
+function isZlibError(e: unknown): e is Error {
+  const code: unknown = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
 /**
  * Calls `onLine` for each line of a `.csv` or `.csv.gz` file with its 1-based line number
  * (a callback, not an async iterator: a million lines must not cost a million promises).
  * Blank lines are skipped; a trailing `\r` is dropped. Returning `false` stops the read.
+ * Throws `UnreadableLine` for a line longer than `maxLineLength` (found without holding more than
+ * that much of it, even when it never ends) and for gzip data that is truncated or corrupt.
  */
 export async function forEachLine(
   file: string,
   onLine: (line: string, lineNo: number) => boolean | void,
+  maxLineLength = MAX_LINE_LENGTH,
 ): Promise<void> {
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
@@ -108,17 +132,24 @@ export async function forEachLine(
   let carry = '';
   let lineNo = 0;
   let stopped = false;
+  const tooLong = (line: number, length: string): UnreadableLine =>
+    new UnreadableLine(
+      line,
+      `line ${line} is ${length} characters long, more than the ${maxLineLength} allowed (not shown)`,
+    );
   const emit = (text: string): void => {
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) {
         carry = text.slice(start);
+        if (carry.length > maxLineLength) throw tooLong(lineNo + 1, `over ${maxLineLength}`);
         return;
       }
       lineNo++;
       let end = nl;
       if (end > start && text.charCodeAt(end - 1) === 13) end--;
+      if (end - start > maxLineLength) throw tooLong(lineNo, String(end - start));
       if (end > start && onLine(text.slice(start, end), lineNo) === false) {
         stopped = true;
         return;
@@ -133,8 +164,17 @@ export async function forEachLine(
     }
     const rest = carry + decoder.end();
     if (rest.length > 0) emit(rest + '\n');
+  } catch (e) {
+    if (isZlibError(e)) {
+      throw new UnreadableLine(
+        lineNo + 1,
+        `truncated or corrupt gzip data after line ${lineNo} (${e.message}): the file is not a complete .gz`,
+      );
+    }
+    throw e;
   } finally {
     raw.destroy();
+    if (input !== raw) input.destroy();
   }
 }
 
@@ -155,8 +195,12 @@ export async function readCsvRecords(
     const i = index.get(column);
     return i === undefined ? '' : (fields[i] ?? '').trim();
   };
-  await forEachLine(file, (line, lineNo) => {
+  const read = forEachLine(file, (line, lineNo) => {
     if (problems.full) return false;
+    if (line.includes('\0')) {
+      problems.add(lineNo, undefined, 'the line contains a NUL byte (binary data, not CSV text)');
+      return header !== undefined;
+    }
     let parsed: string[];
     try {
       parsed = splitCsvLine(line);
@@ -172,12 +216,21 @@ export async function readCsvRecords(
           .replace(/^\ufeff/, ''),
       );
       index = new Map(header.map((h, i) => [h, i]));
+      const repeated = [...new Set(header.filter((h, i) => header!.indexOf(h) !== i))];
+      if (repeated.length > 0) {
+        problems.add(
+          lineNo,
+          undefined,
+          `${repeated.map((h) => `"${shown(h)}"`).join(', ')} appears more than once in the header (column names are case-insensitive)`,
+        );
+        return false;
+      }
       const missing = required.filter((c) => !index.has(c));
       if (missing.length > 0) {
         problems.add(
           lineNo,
           undefined,
-          `header lacks required column(s) ${missing.join(', ')} (found: ${header.join(', ')})`,
+          `header lacks required column(s) ${missing.join(', ')} (found: ${shown(header.join(', '))})`,
         );
         return false;
       }
@@ -190,6 +243,12 @@ export async function readCsvRecords(
     fields = parsed;
     onRecord(get, lineNo, header);
   });
+  try {
+    await read;
+  } catch (e) {
+    if (!(e instanceof UnreadableLine)) throw e;
+    problems.add(e.line, undefined, e.message);
+  }
   if (!header && problems.problems.length === 0)
     problems.add(1, undefined, 'the file is empty (no header row)');
   return header ?? [];

@@ -48,10 +48,10 @@ export async function readPositionsCsv(file: string): Promise<Position[]> {
     }
     const positionType = type?.toUpperCase();
     const quantity = f.number('quantity');
-    const entryPrice = f.optionalNumber('entry_price', 'positive');
+    const entryPrice = f.optionalNumber('entry_price', 'price');
     const entryDate = f.optionalDate('entry_date');
     const exitDate = f.optionalDate('exit_date');
-    const strikePrice = f.optionalNumber('strike_price', 'positive');
+    const strikePrice = f.optionalNumber('strike_price', 'price');
     const expirationDate = f.optionalDate('expiration_date');
     const multiplier = f.optionalNumber('multiplier', 'positive');
     const impliedVolatility = f.optionalNumber('implied_volatility', 'positive');

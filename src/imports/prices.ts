@@ -54,12 +54,12 @@ async function parsePriceFile(file: string, fixedSymbol: string | undefined): Pr
     if (symbol !== undefined && !SYMBOL_PATTERN.test(symbol))
       problems.add(line, 'symbol', `invalid symbol "${symbol}"`);
     const date = f.date('date');
-    const close = f.number('close', 'positive');
+    const close = f.number('close', 'price');
     present ??= extraColumns(header);
     let extras = '\t\\N\t\\N\t\\N\t\\N';
     if (present.length > 0) {
       const values = OPTIONAL_COLUMNS.map((c) =>
-        present?.includes(c) ? f.optionalNumber(c, c === 'volume' ? 'nonNegative' : 'positive') : null,
+        present?.includes(c) ? f.optionalNumber(c, c === 'volume' ? 'nonNegative' : 'price') : null,
       );
       if (values.includes(undefined)) return;
       extras = values.map((v) => `\t${copyValue(v ?? null)}`).join('');

@@ -26,7 +26,8 @@ export function realizedVol(returns: Float64Array, from: number, to: number): nu
     if (r === r) ss += (r - mean) ** 2;
   }
   const variance = ss / (n - 1);
-  return variance > 0 ? Math.sqrt(variance * 252) : undefined;
+  // a bad tick (an infinite return) gives no volatility rather than an infinite or NaN one
+  return variance > 0 && Number.isFinite(variance) ? Math.sqrt(variance * 252) : undefined;
 }
 
 /**

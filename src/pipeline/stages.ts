@@ -4,9 +4,9 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { computeFactorBlock, saveFactorBlock } from '../factors/block.ts';
-import { runPositionExposures } from '../factors/legacy.ts';
 import { importCompanies } from '../imports/companies.ts';
 import { importPrices } from '../imports/prices.ts';
+import { writeLegacyExposures } from '../legacy/position-exposures.ts';
 import { computeMetricsBlock, saveMetricsDay } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
 import { refreshUniverse } from '../universe.ts';
@@ -200,10 +200,9 @@ const LEGACY_POSITIONS: Stage = {
   writes: ['position_factor_exposures'],
   scope: 'block',
   enabled: (config) => config.dualWrite,
-  run: async ({ db, pool, days }) => {
+  run: async ({ pool, days }) => {
     let positions = 0;
-    for (const day of days)
-      positions += (await runPositionExposures(db, pool, day.model, day.date)).positions;
+    for (const day of days) positions += (await writeLegacyExposures(pool, day.date)).positions;
     return { items: positions };
   },
 };

@@ -5,9 +5,10 @@ import { realizedVols } from '../market/volatility.ts';
 import type { MarketView, Quote } from './valuation.ts';
 
 /**
- * The market a set of portfolios needs on trading day D, in three bulk reads: closes on D and on the
- * previous trading day for every symbol held, and a year of closes for the underlyings whose options
- * carry no implied volatility (for their realised volatility).
+ * The market a set of portfolios needs on trading day D, in a few bulk reads: closes on D and on the
+ * previous trading day for every symbol held, and the realised volatilities of D and of prev for the
+ * underlyings whose options carry no implied volatility (stored by the metrics phase, else computed
+ * from one read of closes reaching a window before prev).
  */
 export async function loadMarketView(
   pool: pg.Pool,
@@ -33,25 +34,45 @@ export async function loadMarketView(
     else q.prevClose = r.close;
     quotes.set(r.symbol, q);
   }
-  // Realised volatilities come from the symbol metrics of D when the batch has computed them.
-  const stored = await pool.query<{ symbol: string; realized_vol: number }>(
-    'SELECT symbol, realized_vol FROM symbol_daily_metrics WHERE metric_date = $1 AND symbol = ANY($2) AND realized_vol IS NOT NULL',
-    [date, volSymbols],
+  // Realised volatilities of D and of prev (an option's delta_prev, METHODOLOGY.md §8) come from the
+  // symbol metrics of those dates when the batch has computed them: one query for both days.
+  const days = prevDate ? [date, prevDate] : [date];
+  const stored = await pool.query<{ symbol: string; d: string; realized_vol: number }>(
+    `SELECT symbol, metric_date::text AS d, realized_vol FROM symbol_daily_metrics
+      WHERE metric_date = ANY($1) AND symbol = ANY($2) AND realized_vol IS NOT NULL`,
+    [days, volSymbols],
   );
-  const vols = new Map(stored.rows.map((r) => [r.symbol, r.realized_vol]));
-  const missing = volSymbols.filter((s) => !vols.has(s));
+  const vols = new Map<string, number>();
+  const prevVols = new Map<string, number>();
+  for (const r of stored.rows) (r.d === date ? vols : prevVols).set(r.symbol, r.realized_vol);
+  const missing = volSymbols.filter((s) => !vols.has(s) || (prevDate !== undefined && !prevVols.has(s)));
   if (missing.length > 0) {
-    const m = await loadCloses(pool, calendarSymbol, addDays(date, -volWindowDays), date, missing);
-    const found = realizedVols(m, m.dates.length - 1, volWindowDays);
-    m.symbols.forEach((s, i) => {
-      const v = found[i];
-      if (v !== undefined) vols.set(s, v);
-    });
+    // One read of closes reaching a window before prev serves both windows.
+    const m = await loadCloses(
+      pool,
+      calendarSymbol,
+      addDays(prevDate ?? date, -volWindowDays),
+      date,
+      missing,
+    );
+    for (const [day, into] of [
+      [date, vols],
+      [prevDate, prevVols],
+    ] as const) {
+      const end = day === undefined ? -1 : m.dates.indexOf(day);
+      if (end < 0) continue;
+      const found = realizedVols(m, end, volWindowDays);
+      m.symbols.forEach((s, i) => {
+        const v = found[i];
+        if (v !== undefined && !into.has(s)) into.set(s, v);
+      });
+    }
   }
   return {
     date,
     ...(prevDate ? { prevDate } : {}),
     quote: (s) => quotes.get(s) ?? {},
     realizedVol: (s) => vols.get(s),
+    prevRealizedVol: (s) => prevVols.get(s),
   };
 }

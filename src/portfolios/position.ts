@@ -49,6 +49,28 @@ export function impliedOptionSymbol(p: Position): string | null {
 export const isExpired = (p: Position, date: string): boolean =>
   isOption(p.positionType) && p.expirationDate! <= date;
 
+/**
+ * Held at the close of `date` (METHODOLOGY.md §9): entered on or before it (or no entry date), not
+ * exited on or before it, and for an option not expired on or before it. What counts for market
+ * value, weights, exposures, Greeks, risk and stress on that date.
+ * Example: entry 2025-06-02, exit 2025-06-10: held on 06-02 … 06-09, not on 06-10 (it is sold at
+ * that day's close, which still books its last move).
+ */
+export const isHeld = (p: Position, date: string): boolean =>
+  (p.entryDate === null || p.entryDate <= date) &&
+  (p.exitDate === null || date < p.exitDate) &&
+  !isExpired(p, date);
+
+/**
+ * Entered within (prev, D] (METHODOLOGY.md §9, the entry day): the day books no move from before
+ * the entry. An entry on a non-trading day counts on the next trading day. Without a previous
+ * trading day, only an entry on D itself.
+ */
+export const entersOn = (p: Position, date: string, prevDate: string | undefined): boolean =>
+  p.entryDate !== null &&
+  p.entryDate <= date &&
+  (prevDate === undefined ? p.entryDate === date : p.entryDate > prevDate);
+
 /** Default contract multiplier: 1 for stocks and ETFs, 100 for listed options. */
 export const defaultMultiplier = (t: PositionType): number => (isOption(t) ? 100 : 1);
 

@@ -11,7 +11,11 @@ export interface PortfolioPosition extends HeldPosition {
   portfolioId: number;
 }
 
-/** Positions open on `date` (entered on or before it, not exited), of all or some portfolios: one query. */
+/**
+ * Positions that count on `date` (METHODOLOGY.md §9), of all or some portfolios, in one query:
+ * entered on or before it and not exited before it. A position exited on `date` is included: it
+ * books its last move but is not held at the close (`isHeld`).
+ */
 export async function openPositions(
   db: Kysely<Database>,
   date: string,
@@ -21,7 +25,7 @@ export async function openPositions(
     .selectFrom('positions')
     .selectAll()
     .where((eb) => eb.or([eb('entry_date', 'is', null), eb('entry_date', '<=', date)]))
-    .where((eb) => eb.or([eb('exit_date', 'is', null), eb('exit_date', '>', date)]));
+    .where((eb) => eb.or([eb('exit_date', 'is', null), eb('exit_date', '>=', date)]));
   if (portfolioIds) q = q.where('portfolio_id', 'in', portfolioIds.length ? portfolioIds : [-1]);
   const rows = await q.orderBy('id').execute();
   return rows.map((r) => ({

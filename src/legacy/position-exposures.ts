@@ -1,0 +1,282 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
+import { legacyDelta } from './option-delta.ts';
+import { capped, plainOls, plainRealizedVol, plainRidge, type LegacyFlag } from './regression.ts';
+
+/**
+ * The legacy, per-position path, kept for the dual-write transition as the reference the universe
+ * engine is compared with (`compare`). It does what the old system did: for every position held at
+ * the close of D (METHODOLOGY.md §9), one price query for that position's own symbol (an option's
+ * underlying) and the proxies, then that symbol's regressions on their own (§2–§5), and for an
+ * option its own Black–Scholes delta (§7). It writes `position_factor_exposures`: the beta and
+ * exposure_value = beta × delta (× 1 for a stock).
+ *
+ * Deliberately slow and deliberately separate: it imports nothing from `src/factors/`, `src/math/`
+ * or `src/portfolios/`, so a mistake in the engine cannot be repeated here unnoticed.
+ */
+
+/** The old system's constants (METHODOLOGY.md §2, §5, §7). */
+export interface LegacySettings {
+  calendarSymbol: string;
+  ridgeAlpha: number;
+  betaCap: number;
+  fullHistoryRatio: number;
+  riskFreeRate: number;
+  fallbackVol: number;
+}
+
+export const LEGACY_SETTINGS: LegacySettings = {
+  calendarSymbol: 'SPY',
+  ridgeAlpha: 1.0,
+  betaCap: 5,
+  fullHistoryRatio: 0.9,
+  riskFreeRate: 0.045,
+  fallbackVol: 0.25,
+};
+
+interface FactorRow {
+  id: number;
+  method: 'ridge_regression' | 'spread_regression' | 'ols_market';
+  long_proxy: string;
+  short_proxy: string | null;
+  window_days: number;
+  min_observations: number;
+}
+
+interface HeldRow {
+  id: number;
+  portfolio_id: number;
+  symbol: string;
+  position_type: string;
+  underlying_symbol: string | null;
+  strike_price: number | null;
+  expiration_date: string | null;
+  implied_volatility: number | null;
+}
+
+export interface LegacyRow {
+  positionId: number;
+  portfolioId: number;
+  symbol: string;
+  betaSymbol: string;
+  factorId: number;
+  beta: number;
+  delta: number | null;
+  rSquared: number | null;
+  observations: number;
+  qualityFlag: LegacyFlag;
+}
+
+const DAY_MS = 86_400_000;
+const dayDiff = (later: string, earlier: string): number =>
+  (Date.parse(`${later}T00:00:00Z`) - Date.parse(`${earlier}T00:00:00Z`)) / DAY_MS;
+
+/** One symbol's history as the old system read it: the calendar's days and each symbol's returns. */
+export interface SymbolHistory {
+  /** Trading days (the calendar symbol's dates), oldest first, ending on D. */
+  days: string[];
+  /** Daily return of each symbol on each day (C_t / C_prev − 1), NaN where either close is missing. */
+  returns: Map<string, number[]>;
+  /** Close of each symbol on D, if any. */
+  closeOnD: Map<string, number>;
+}
+
+/** The position's own price query: its symbol, the proxies and the calendar over the longest window. */
+async function loadHistory(
+  pool: pg.Pool,
+  date: string,
+  symbols: readonly string[],
+  calendar: string,
+  windowDays: number,
+): Promise<SymbolHistory> {
+  const { rows } = await pool.query<{ symbol: string; date: string; close: number }>(
+    `SELECT symbol, date::text AS date, close FROM market_data_cache
+      WHERE symbol = ANY($1) AND date <= $2
+        AND date >= COALESCE((SELECT max(date) FROM market_data_cache WHERE symbol = $3 AND date <= $2::date - $4::int), '-infinity')
+      ORDER BY date`,
+    [[...new Set([calendar, ...symbols])], date, calendar, windowDays],
+  );
+  const closes = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    let m = closes.get(r.symbol);
+    if (!m) closes.set(r.symbol, (m = new Map()));
+    m.set(r.date, r.close);
+  }
+  const days = [...(closes.get(calendar)?.keys() ?? [])];
+  const returns = new Map<string, number[]>();
+  const closeOnD = new Map<string, number>();
+  for (const s of symbols) {
+    const c = closes.get(s) ?? new Map<string, number>();
+    returns.set(
+      s,
+      days.map((d, t) => {
+        const now = c.get(d);
+        const before = t > 0 ? c.get(days[t - 1]!) : undefined;
+        return now !== undefined && before !== undefined ? now / before - 1 : NaN;
+      }),
+    );
+    const last = c.get(date);
+    if (last !== undefined) closeOnD.set(s, last);
+  }
+  return { days, returns, closeOnD };
+}
+
+/**
+ * Every beta of one symbol on D from its history (§2–§5); a factor without enough observations,
+ * with a flat regressor or a non-finite fit has no row, as in the old system.
+ */
+export function symbolBetas(
+  h: SymbolHistory,
+  symbol: string,
+  factors: readonly FactorRow[],
+  s: LegacySettings,
+): Omit<LegacyRow, 'positionId' | 'portfolioId' | 'symbol' | 'betaSymbol' | 'delta'>[] {
+  const D = h.days.at(-1)!;
+  const inWindow = (w: number) => h.days.map((d) => dayDiff(D, d) < w);
+  const y = h.returns.get(symbol)!;
+  const out: Omit<LegacyRow, 'positionId' | 'portfolioId' | 'symbol' | 'betaSymbol' | 'delta'>[] = [];
+  const ok = (v: number) => !Number.isNaN(v);
+  const ridge = factors.filter((f) => f.method === 'ridge_regression');
+  if (ridge.length > 0) {
+    const w = ridge[0]!;
+    const window = inWindow(w.window_days);
+    const proxies = ridge.map((f) => h.returns.get(f.long_proxy)!);
+    const rows: number[][] = [];
+    const ys: number[] = [];
+    h.days.forEach((_, t) => {
+      if (window[t] && ok(y[t]!) && proxies.every((p) => ok(p[t]!))) {
+        rows.push(proxies.map((p) => p[t]!));
+        ys.push(y[t]!);
+      }
+    });
+    const fit = ys.length >= w.min_observations ? plainRidge(rows, ys, s.ridgeAlpha) : null;
+    if (fit && fit.betas.every(Number.isFinite) && (fit.r2 === null || (fit.r2 >= 0 && fit.r2 <= 1))) {
+      const days = window.filter(Boolean).length;
+      ridge.forEach((f, j) => {
+        const c = capped(fit.betas[j]!, ys.length, days, s.betaCap, s.fullHistoryRatio);
+        out.push({
+          factorId: f.id,
+          beta: c.beta,
+          rSquared: fit.r2,
+          observations: ys.length,
+          qualityFlag: c.flag,
+        });
+      });
+    }
+  }
+  for (const f of factors) {
+    if (f.method === 'ridge_regression') continue;
+    const window = inWindow(f.window_days);
+    const long = h.returns.get(f.long_proxy)!;
+    const short = f.short_proxy === null ? undefined : h.returns.get(f.short_proxy)!;
+    const xs: number[] = [];
+    const ys: number[] = [];
+    h.days.forEach((_, t) => {
+      const x = short ? long[t]! - short[t]! : long[t]!;
+      if (window[t] && ok(x) && ok(y[t]!)) {
+        xs.push(x);
+        ys.push(y[t]!);
+      }
+    });
+    if (xs.length < f.min_observations) continue;
+    const fit = plainOls(xs, ys);
+    if (!fit || !Number.isFinite(fit.beta) || (fit.r2 !== null && !(fit.r2 >= 0 && fit.r2 <= 1))) continue;
+    const c = capped(fit.beta, xs.length, window.filter(Boolean).length, s.betaCap, s.fullHistoryRatio);
+    out.push({
+      factorId: f.id,
+      beta: c.beta,
+      rSquared: fit.r2,
+      observations: xs.length,
+      qualityFlag: c.flag,
+    });
+  }
+  return out;
+}
+
+/**
+ * Writes the legacy rows of one date (the last trading day on or before `requestedDate`) in one
+ * transaction, replacing that date's rows.
+ */
+export async function writeLegacyExposures(
+  pool: pg.Pool,
+  requestedDate: string,
+  s: LegacySettings = LEGACY_SETTINGS,
+): Promise<{ date: string | null; positions: number; rows: number }> {
+  const cal = await pool.query<{ d: string | null }>(
+    'SELECT max(date)::text AS d FROM market_data_cache WHERE symbol = $1 AND date <= $2',
+    [s.calendarSymbol, requestedDate],
+  );
+  const date = cal.rows[0]?.d ?? null;
+  if (!date) return { date, positions: 0, rows: 0 };
+  const factors = (
+    await pool.query<FactorRow>(
+      `SELECT id, method, long_proxy, short_proxy, window_days, min_observations FROM factor_definitions
+        WHERE is_active ORDER BY display_order`,
+    )
+  ).rows;
+  const proxies = [
+    ...new Set(factors.flatMap((f) => (f.short_proxy ? [f.long_proxy, f.short_proxy] : [f.long_proxy]))),
+  ];
+  const longest = Math.max(...factors.map((f) => f.window_days));
+  const volWindow = factors.find((f) => f.method === 'ridge_regression')?.window_days ?? 365;
+  // Held at the close of D (§9): entered, not exited, and an option not expired.
+  const held = (
+    await pool.query<HeldRow>(
+      `SELECT id, portfolio_id, symbol, position_type, underlying_symbol, strike_price,
+              expiration_date::text AS expiration_date, implied_volatility
+         FROM positions
+        WHERE (entry_date IS NULL OR entry_date <= $1) AND (exit_date IS NULL OR exit_date > $1)
+          AND (position_type IN ('LONG', 'SHORT') OR expiration_date > $1)
+        ORDER BY id`,
+      [date],
+    )
+  ).rows;
+
+  const rows: LegacyRow[] = [];
+  for (const p of held) {
+    const option = p.position_type !== 'LONG' && p.position_type !== 'SHORT';
+    const betaSymbol = option ? p.underlying_symbol! : p.symbol;
+    // One query per position: the old system's cost, and its independence.
+    const h = await loadHistory(pool, date, [betaSymbol, ...proxies], s.calendarSymbol, longest);
+    if (h.days.at(-1) !== date) continue;
+    let delta: number | null = null;
+    if (option) {
+      const spot = h.closeOnD.get(betaSymbol);
+      if (spot === undefined) continue; // no underlying price on D: no delta, no row
+      const y = h.returns.get(betaSymbol)!;
+      const windowReturns = y.filter((r, t) => dayDiff(date, h.days[t]!) < volWindow && !Number.isNaN(r));
+      const vol = p.implied_volatility ?? plainRealizedVol(windowReturns) ?? s.fallbackVol;
+      const call = p.position_type === 'LC' || p.position_type === 'SC';
+      const years = dayDiff(p.expiration_date!, date) / 365;
+      delta = legacyDelta(call, spot, p.strike_price!, years, s.riskFreeRate, vol);
+    }
+    for (const b of symbolBetas(h, betaSymbol, factors, s)) {
+      rows.push({ ...b, positionId: p.id, portfolioId: p.portfolio_id, symbol: p.symbol, betaSymbol, delta });
+    }
+  }
+
+  await withTransaction(pool, async (client) => {
+    await client.query('DELETE FROM position_factor_exposures WHERE calculation_date = $1', [date]);
+    await client.query(
+      `INSERT INTO position_factor_exposures (position_id, factor_id, calculation_date, portfolio_id, symbol, beta_symbol,
+         exposure_value, beta, delta, r_squared, observations, quality_flag, is_option)
+       SELECT p, f, $1, pf, s, bs, b * COALESCE(d, 1), b, d, r, o, q, d IS NOT NULL
+         FROM unnest($2::int[], $3::int2[], $4::int[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::float8[], $10::int[], $11::text[])
+           AS x(p, f, pf, s, bs, b, d, r, o, q)`,
+      [
+        date,
+        rows.map((x) => x.positionId),
+        rows.map((x) => x.factorId),
+        rows.map((x) => x.portfolioId),
+        rows.map((x) => x.symbol),
+        rows.map((x) => x.betaSymbol),
+        rows.map((x) => x.beta),
+        rows.map((x) => x.delta),
+        rows.map((x) => x.rSquared),
+        rows.map((x) => x.observations),
+        rows.map((x) => x.qualityFlag),
+      ],
+    );
+  });
+  return { date, positions: held.length, rows: rows.length };
+}
