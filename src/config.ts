@@ -105,6 +105,25 @@ const text: Parser<string> = (raw) => {
   return raw;
 };
 
+/** An IANA time zone the runtime knows ("America/New_York", "UTC"). */
+const timeZone: Parser<string> = (raw) => {
+  const tz = text(raw);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+  } catch {
+    throw new Error(`must be an IANA time zone such as America/New_York or UTC, got ${shown(raw)}`);
+  }
+  return tz;
+};
+
+/** A five-field cron expression (minute hour day-of-month month day-of-week), as pg-boss takes it. */
+const cron: Parser<string> = (raw) => {
+  const expr = text(raw).trim();
+  if (!/^(\S+\s+){4}\S+$/.test(expr) || !/^[\d*,/\-\sA-Za-z]+$/.test(expr))
+    throw new Error(`must be a cron expression of five fields, e.g. "30 22 * * 1-5", got ${shown(raw)}`);
+  return expr;
+};
+
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
   const what = min === 0 ? 'a whole number ≥ 0' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
   return (raw) => {
@@ -162,8 +181,8 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   symbolShardSize: { env: 'FU_SYMBOL_SHARD_SIZE', parse: integer(1) },
   portfolioShardSize: { env: 'FU_PORTFOLIO_SHARD_SIZE', parse: integer(1) },
   blockDays: { env: 'FU_BLOCK_DAYS', parse: integer(1, 366) },
-  schedule: { env: 'FU_SCHEDULE', parse: text },
-  scheduleTimeZone: { env: 'FU_SCHEDULE_TZ', parse: text },
+  schedule: { env: 'FU_SCHEDULE', parse: cron },
+  scheduleTimeZone: { env: 'FU_SCHEDULE_TZ', parse: timeZone },
   workerConcurrency: { env: 'FU_WORKER_CONCURRENCY', parse: integer(1, 64) },
   jobExpireSeconds: { env: 'FU_JOB_EXPIRE_SECONDS', parse: integer(2, 3600) },
 };

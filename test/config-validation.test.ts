@@ -58,6 +58,17 @@ describe('configuration: values checked when they load', () => {
     ]);
   });
 
+  it('the schedule: a five-field cron expression and a time zone the runtime knows', () => {
+    const ok = load({ FU_SCHEDULE: '30 22 * * 1-5', FU_SCHEDULE_TZ: 'America/New_York' }).config;
+    assert.deepEqual([ok.schedule, ok.scheduleTimeZone], ['30 22 * * 1-5', 'America/New_York']);
+    assert.deepEqual(problems({ FU_SCHEDULE: 'every evening' }).problems, [
+      'FU_SCHEDULE (environment variable) must be a cron expression of five fields, e.g. "30 22 * * 1-5", got "every evening"',
+    ]);
+    assert.deepEqual(problems({ FU_SCHEDULE_TZ: 'Mars/Olympus' }).problems, [
+      'FU_SCHEDULE_TZ (environment variable) must be an IANA time zone such as America/New_York or UTC, got "Mars/Olympus"',
+    ]);
+  });
+
   it('a bad file value names the file and the key', () => {
     const r = problems({}, ['{"poolSize": 0, "jwtSecret": 42}']);
     const file = path.join(r.cwd, 'factor-universe.config.json');

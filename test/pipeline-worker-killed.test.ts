@@ -40,15 +40,16 @@ async function fingerprint(t: TestDb): Promise<Record<string, string>> {
 describe('a backfill on two worker processes, one killed with SIGKILL', () => {
   let reference: TestDb;
   let killed: TestDb;
+  let twice: TestDb;
   const workers: ChildProcess[] = [];
   before(async () => {
-    [reference, killed] = await Promise.all([createTestDb(), createTestDb()]);
-    for (const t of [reference, killed])
+    [reference, killed, twice] = await Promise.all([createTestDb(), createTestDb(), createTestDb()]);
+    for (const t of [reference, killed, twice])
       await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
   });
   after(async () => {
     for (const w of workers) w.kill('SIGKILL');
-    await Promise.all([reference.close(), killed.close()]);
+    await Promise.all([reference.close(), killed.close(), twice.close()]);
   });
 
   it('completes on the other worker, with the same rows as an uninterrupted run', async () => {
@@ -100,5 +101,19 @@ describe('a backfill on two worker processes, one killed with SIGKILL', () => {
       await queue.stop();
     }
     assert.deepEqual(await fingerprint(killed), await fingerprint(reference));
+  });
+
+  it('two batch processes and a worker on the same range store the rows of one run: none twice, none missing', async () => {
+    const env = { ...process.env, FU_DATABASE_URL: twice.url, FU_DUAL_WRITE: 'true', FU_BLOCK_DAYS: '3' };
+    const exit = (c: ChildProcess) =>
+      new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+    const args = [cli, 'batch', 'backfill', '--from', FROM, '--to', TO];
+    const a = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    const b = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    workers.push(spawn(process.execPath, [cli, 'worker'], { env, stdio: 'ignore' }));
+    assert.deepEqual(await Promise.all([exit(a), exit(b)]), [0, 0]);
+    const runs = await twice.pool.query('SELECT status FROM batch_runs');
+    assert.deepEqual(runs.rows, [{ status: 'completed' }], 'the second process followed the first run');
+    assert.deepEqual(await fingerprint(twice), await fingerprint(reference));
   });
 });

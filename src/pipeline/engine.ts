@@ -249,6 +249,9 @@ export class PipelineEngine {
         partition: { index: k.partition, count: k.partitions },
       });
       await withTransaction(this.pool, async (client) => {
+        // A commit lost to a crash loses the job's completion with its rows (one transaction): the
+        // job runs again. So the commit need not wait for the WAL flush.
+        await client.query('SET LOCAL synchronous_commit = off');
         await outcome.save?.(client);
         const fresh = await markJobCompleted(client, k, {
           items: outcome.items,
