@@ -14,19 +14,21 @@ const D = '2026-10-30';
 const config = { ...loadConfig({}), dualWrite: true };
 
 let t: TestDb;
-let engine: PipelineEngine;
 before(async () => {
   t = await createTestDb();
   await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
-  engine = await PipelineEngine.open(t, config, { log: () => undefined });
-  engine.work(2);
 });
-after(async () => {
-  await engine.stop();
-  await t.close();
-});
+after(async () => t.close());
 
 describe('a daily run on the job engine', () => {
+  // this engine works the queue for this describe only: later tests bring engines of their own
+  let engine: PipelineEngine;
+  before(async () => {
+    engine = await PipelineEngine.open(t, config, { log: () => undefined });
+    engine.work(2);
+  });
+  after(async () => engine.stop());
+
   it('runs every stage of the date and stores its rows', async () => {
     const id = await engine.createRun({ from: D, to: D, kind: 'run' });
     const done = await waitForRun(t.pool, id, () => undefined, { intervalMs: 50 });
@@ -148,5 +150,23 @@ describe('stage declarations', () => {
     );
     assert.throws(() => validateStages([market, market]), /declared twice/);
     assert.doesNotThrow(() => validateStages(STAGES));
+  });
+});
+
+describe('the daily schedule', () => {
+  it('is stored as pg-boss cron from FU_SCHEDULE and FU_SCHEDULE_TZ, and removed when FU_SCHEDULE is unset', async () => {
+    const scheduled = { ...config, schedule: '30 22 * * 1-5', scheduleTimeZone: 'America/New_York' };
+    const a = await PipelineEngine.open(t, scheduled, { log: () => undefined, schedule: true });
+    await a.stop();
+    const rows = async () =>
+      (
+        await t.pool.query(
+          "SELECT cron, options->>'tz' AS tz FROM pgboss.schedule WHERE name = 'pipeline-schedule'",
+        )
+      ).rows;
+    assert.deepEqual(await rows(), [{ cron: '30 22 * * 1-5', tz: 'America/New_York' }]);
+    const b = await PipelineEngine.open(t, config, { log: () => undefined, schedule: true });
+    await b.stop();
+    assert.deepEqual(await rows(), []);
   });
 });

@@ -141,9 +141,13 @@ export class PipelineEngine {
       declared,
       options.retry,
     );
-    if (options.schedule && config.schedule) {
-      await boss.schedule(SCHEDULE_QUEUE, config.schedule, {}, { tz: config.scheduleTimeZone });
-      await boss.work(SCHEDULE_QUEUE, async () => engine.scheduledRun());
+    if (options.schedule) {
+      // The schedule lives in the database (pg-boss's cron): set or replace it from the configuration,
+      // and remove it when FU_SCHEDULE is unset. Workers then enqueue the day's run when it is due.
+      if (config.schedule) {
+        await boss.schedule(SCHEDULE_QUEUE, config.schedule, {}, { tz: config.scheduleTimeZone });
+        await boss.work(SCHEDULE_QUEUE, async () => engine.scheduledRun());
+      } else await boss.unschedule(SCHEDULE_QUEUE);
     }
     return engine;
   }
