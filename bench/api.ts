@@ -7,7 +7,7 @@
  * production), so the load generator does not share its event loop; prints p50/p99 and requests/s.
  */
 import autocannon from 'autocannon';
-import { runDate } from '../src/batch/runner.ts';
+import { runPipeline } from '../src/pipeline/submit.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
 import { spawn } from 'node:child_process';
@@ -26,7 +26,7 @@ try {
   });
   const config = { ...loadConfig({}), dualWrite: false };
   const date = '2026-10-30';
-  await runDate(d.db, d.pool, config, date);
+  await runPipeline(d, config, { from: date, to: date, kind: 'run' });
   // 10,000 more symbols in the dashboard table for that date, over the 11 sectors
   await d.pool.query(
     `INSERT INTO symbol_daily_metrics (symbol, metric_date, current_price, return_1d, return_mtd, return_ytd, return_1m, return_3m, return_1y,

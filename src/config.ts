@@ -41,6 +41,20 @@ export interface Config {
   port: number;
   /** How long the API may reuse a symbol dashboard answer (ms); 0 turns the cache off. */
   apiCacheMs: number;
+  /** Symbols per partition of the factor and metrics stages (one job each). */
+  symbolShardSize: number;
+  /** Portfolios per partition of the portfolio stage. */
+  portfolioShardSize: number;
+  /** Consecutive trading days per job of a backfill (each job loads its closes once for them). */
+  blockDays: number;
+  /** Cron expression of the daily run (pg-boss schedule), e.g. `30 22 * * 1-5`; unset = no schedule. */
+  schedule: string | undefined;
+  /** Time zone of the schedule, and of "today" for the scheduled run. */
+  scheduleTimeZone: string;
+  /** Jobs one worker process runs at once. */
+  workerConcurrency: number;
+  /** A job not finished after this long is taken as lost (its worker died) and retried. */
+  jobExpireSeconds: number;
 }
 
 const DEFAULTS: Config = {
@@ -59,6 +73,13 @@ const DEFAULTS: Config = {
   tokenTtlSeconds: 900,
   port: 3000,
   apiCacheMs: 5000,
+  symbolShardSize: 2500,
+  portfolioShardSize: 1000,
+  blockDays: 21,
+  schedule: undefined,
+  scheduleTimeZone: 'UTC',
+  workerConcurrency: 1,
+  jobExpireSeconds: 30,
 };
 
 /**
@@ -138,6 +159,13 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   tokenTtlSeconds: { env: 'FU_TOKEN_TTL_SECONDS', parse: integer(1) },
   port: { env: 'FU_PORT', conventions: ['PORT'], parse: port },
   apiCacheMs: { env: 'FU_API_CACHE_MS', parse: integer(0) },
+  symbolShardSize: { env: 'FU_SYMBOL_SHARD_SIZE', parse: integer(1) },
+  portfolioShardSize: { env: 'FU_PORTFOLIO_SHARD_SIZE', parse: integer(1) },
+  blockDays: { env: 'FU_BLOCK_DAYS', parse: integer(1, 366) },
+  schedule: { env: 'FU_SCHEDULE', parse: text },
+  scheduleTimeZone: { env: 'FU_SCHEDULE_TZ', parse: text },
+  workerConcurrency: { env: 'FU_WORKER_CONCURRENCY', parse: integer(1, 64) },
+  jobExpireSeconds: { env: 'FU_JOB_EXPIRE_SECONDS', parse: integer(2, 3600) },
 };
 
 /** Configuration that cannot be used; `problems` has one line per bad value or unknown key. */

@@ -4,12 +4,14 @@ import type { Config } from './config.ts';
 import { openDatabase } from './db/connection.ts';
 import { DEMO_USER, loadDemoMarket } from './demo/load.ts';
 import { serve } from './api/serve.ts';
-import { backfill, lastCompletedDate } from './batch/backfill.ts';
 import { tradingDays } from './market/closes.ts';
-import { progressReporter } from './batch/progress.ts';
 import type { Db } from './db/connection.ts';
 import { addDays } from './dates.ts';
 import { loadModel } from './factors/model.ts';
+import type { PipelineEngine } from './pipeline/engine.ts';
+import { lastCompletedDate } from './pipeline/runs.ts';
+import { submitRun } from './pipeline/submit.ts';
+import { startWorker } from './workers/worker.ts';
 
 /**
  * What `npm start` does: start (or attach to) the database, migrate, load the demo market into an
@@ -24,6 +26,7 @@ export async function runMainJob(
   const d = await openDatabase(config, {
     log: (l) => (l.startsWith('Applied') || l.startsWith('Creating')) && log(l),
   });
+  let engine: PipelineEngine | undefined;
   try {
     log(`Database: ${d.location}`);
     const { n } = await d.db
@@ -40,7 +43,9 @@ export async function runMainJob(
       );
       log(`Demo input files (and the planted betas): ${r.folder}`);
     }
-    await runRecentBatch(d, config, log);
+    // One in-process worker: the batch below, runs started through the API, and the schedule.
+    engine = await startWorker(d, config, { log });
+    await runRecentBatch(d, engine, log);
     const {
       rows: [counts],
     } = await sql<{ symbols: number; last_date: string | null; portfolios: number }>`
@@ -55,16 +60,22 @@ export async function runMainJob(
       log(
         `Sign in as "${DEMO_USER}" with password "${config.demoPassword}" (POST /api/v1/auth/login). Ctrl-C stops.`,
       );
-      await serve(d, config);
+      await serve(d, config, config.port, '127.0.0.1', engine);
     }
     return 0;
   } finally {
+    await engine?.stop();
     await d.close();
   }
 }
 
-/** The daily batch over the last `days` trading days, from where the last run stopped. */
-async function runRecentBatch(d: Db, config: Config, log: (line: string) => void, days = 60): Promise<void> {
+/** The daily pipeline over the last `days` trading days, from where the last completed run stopped. */
+async function runRecentBatch(
+  d: Db,
+  engine: PipelineEngine,
+  log: (line: string) => void,
+  days = 60,
+): Promise<void> {
   const { calendarSymbol } = (await loadModel(d.db)).settings;
   const recent = await tradingDays(d.pool, calendarSymbol, '0001-01-01', '9999-12-31');
   if (recent.length === 0) return;
@@ -75,11 +86,13 @@ async function runRecentBatch(d: Db, config: Config, log: (line: string) => void
     log(`Batch: the last ${window.length} trading days are complete (${window[0]} to ${window.at(-1)}).`);
     return;
   }
-  log(`Batch: running every phase for the trading days from ${from} to ${window.at(-1)}…`);
-  const started = performance.now();
-  const reports = await backfill(d.db, d.pool, config, { from, onDate: progressReporter(process.stdout) });
-  const failed = reports.filter((r) => r.failed).length;
-  log(
-    `Batch: ${reports.length} dates in ${((performance.now() - started) / 1000).toFixed(1)} s${failed ? `, ${failed} with failures (see batch_runs)` : ''}.`,
+  log(`Batch: every stage for the trading days from ${from} to ${window.at(-1)}…`);
+  const r = await submitRun(
+    engine,
+    d.pool,
+    { from, to: window.at(-1)!, kind: 'backfill' },
+    { wait: true, stream: process.stdout },
   );
+  if (r.snapshot?.status !== 'completed')
+    log(`Batch: run ${r.runId} ${r.snapshot?.status ?? 'stopped'} (GET /api/v1/batch/runs/${r.runId}).`);
 }

@@ -4,7 +4,8 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import { SORTABLE } from '../src/api/routes/symbols.ts';
 import { buildServer } from '../src/api/server.ts';
-import { runDate } from '../src/batch/runner.ts';
+import { PipelineEngine } from '../src/pipeline/engine.ts';
+import { runPipeline } from '../src/pipeline/submit.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
 import { importPortfolio } from '../src/imports/portfolio.ts';
@@ -20,6 +21,7 @@ let base: string;
 let demoToken: string;
 let otherToken: string;
 let otherPortfolio: number;
+let engine: PipelineEngine;
 
 async function call(
   path: string,
@@ -57,12 +59,15 @@ before(async () => {
     )
   ).portfolioId;
   const config = { ...loadConfig({}), dualWrite: true };
-  for (const date of [P, D]) await runDate(t.db, t.pool, config, date);
+  await runPipeline(t, config, { from: P, to: D, kind: 'backfill' });
+  engine = await PipelineEngine.open(t, config, { log: () => undefined, schedule: false });
+  engine.work(1);
   app = await buildServer({
     db: t.db,
     pool: t.pool,
     config,
     secret: 'test-secret-of-enough-length-0123456789',
+    engine,
   });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   demoToken = await login('demo', 'demo-password');
@@ -70,6 +75,7 @@ before(async () => {
 });
 after(async () => {
   await app.close();
+  await engine.stop();
   await t.close();
 });
 
@@ -447,9 +453,10 @@ describe('POST /api/v1/analytics/what-if', () => {
 });
 
 describe('batch runs', () => {
-  it('lists recent runs; only an admin may start one, which answers 202 and runs in the background', async () => {
+  it('lists runs; an admin enqueues one (202), the same date again answers 409 with its id, and the run shows every stage', async () => {
     const runs = (await call('/api/v1/batch/runs?limit=6', demoToken)).body.runs;
-    assert.equal(runs.length, 6);
+    assert.equal(runs.length, 1, 'the backfill of the set-up');
+    assert.equal(runs[0].status, 'completed');
     const denied = await call('/api/v1/batch/runs', otherToken, {
       method: 'POST',
       body: JSON.stringify({ date: D }),
@@ -460,15 +467,32 @@ describe('batch runs', () => {
       body: JSON.stringify({ date: D, force: true }),
     });
     assert.equal(started.status, 202);
-    const runId = started.body.run_id;
-    for (let i = 0; i < 200; i++) {
-      const { rows } = await t.pool.query(
-        "SELECT count(*)::int AS n FROM batch_runs WHERE run_id = $1 AND status IN ('completed', 'skipped')",
-        [runId],
-      );
-      if (rows[0].n === 6) return;
+    const again = await call('/api/v1/batch/runs', demoToken, {
+      method: 'POST',
+      body: JSON.stringify({ date: D }),
+    });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.id, started.body.id);
+    for (let i = 0; i < 400; i++) {
+      const run = (await call(`/api/v1/batch/runs/${started.body.id}`, demoToken)).body;
+      if (run.status === 'completed') {
+        assert.deepEqual(run.days, [D]);
+        assert.deepEqual([...new Set(run.stages.map((s: { stage: string }) => s.stage))].sort(), [
+          'factor_betas',
+          'legacy_positions',
+          'market_data',
+          'portfolios',
+          'symbol_metrics',
+          'universe',
+        ]);
+        for (const s of run.stages)
+          for (const p of s.partitions)
+            assert.deepEqual([p.state, p.attempts, p.error], ['completed', 1, null]);
+        return;
+      }
+      assert.notEqual(run.status, 'failed', run.error);
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.fail('the background run did not finish');
+    assert.fail('the run did not finish');
   });
 });

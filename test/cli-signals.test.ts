@@ -46,18 +46,18 @@ describe('Ctrl-C and SIGTERM in commands (real processes)', () => {
   });
   after(async () => t.close());
 
-  it('Ctrl-C in a backfill says it is stopping, finishes the date under way and stops there: exit 130', async () => {
-    const run = start(['batch', 'backfill', '--from', '2026-08-03', '--to', '2026-10-30'], {
-      DATABASE_URL: t.url,
-      FU_DATABASE_URL: '',
-    });
-    const completedDates = async () =>
+  it('Ctrl-C in a backfill says it is stopping, finishes the job in hand and stops: exit 130; run again, it completes', async () => {
+    const env = { DATABASE_URL: t.url, FU_DATABASE_URL: '', FU_BLOCK_DAYS: '4', FU_DUAL_WRITE: 'false' };
+    const args = ['batch', 'backfill', '--from', '2026-09-14', '--to', '2026-10-30'];
+    const run = start(args, env);
+    const jobs = async () =>
       (
-        await t.pool.query(
-          "SELECT count(DISTINCT run_date)::int AS n FROM batch_runs WHERE phase = 'legacy_position_exposures' AND status = 'completed'",
+        await t.pool.query<{ state: string; n: number }>(
+          'SELECT state, count(*)::int AS n FROM batch_jobs GROUP BY state',
         )
-      ).rows[0].n as number;
-    await until('the first date of the backfill', async () => (await completedDates()) >= 1);
+      ).rows;
+    const completed = async () => (await jobs()).find((r) => r.state === 'completed')?.n ?? 0;
+    await until('the first jobs of the backfill', async () => (await completed()) >= 3);
     run.child.kill('SIGINT');
     assert.equal(await run.exit, 130, run.out.stderr);
     assert.match(
@@ -65,14 +65,26 @@ describe('Ctrl-C and SIGTERM in commands (real processes)', () => {
       /Stopping factor-universe batch backfill \(SIGINT\): finishing the current step/,
     );
     assert.match(run.out.stderr, /Stopped before the end; run the command again to complete it\.\n$/);
-    // the date under way was finished, not left half-done, and the backfill stopped well before the end
-    const { rows } = await t.pool.query(
-      "SELECT run_date, count(*) FILTER (WHERE status NOT IN ('completed', 'skipped'))::int AS open FROM batch_runs GROUP BY run_date",
+    // the job in hand was finished, not left half-done; the rest waits in the queue
+    const states = await jobs();
+    assert.deepEqual(
+      states.map((r) => r.state).filter((s) => s !== 'completed' && s !== 'queued'),
+      [],
+      JSON.stringify(states),
     );
-    assert.ok(rows.length > 0 && rows.every((r) => r.open === 0), JSON.stringify(rows));
-    const done = await completedDates();
-    assert.equal(rows.length, done);
-    assert.ok(done < 60, `stopped after ${done} dates of about 65`);
+    assert.ok(
+      states.some((r) => r.state === 'queued'),
+      'stopped before the end',
+    );
+    const again = start(args, env);
+    assert.equal(await again.exit, 0, again.out.stderr);
+    assert.match(again.out.stderr, /is already active for these dates: following it/);
+    assert.match(again.out.stderr, /run completed in/);
+    const days = await t.pool.query(
+      `SELECT (SELECT count(DISTINCT snapshot_date) FROM portfolio_snapshots WHERE snapshot_date BETWEEN '2026-09-14' AND '2026-10-30')::int AS n,
+              (SELECT count(*) FROM market_data_cache WHERE symbol = 'SPY' AND date BETWEEN '2026-09-14' AND '2026-10-30')::int AS trading_days`,
+    );
+    assert.equal(days.rows[0].n, days.rows[0].trading_days);
   });
 
   it('SIGTERM to serve with an embedded server it started: closes the API, stops PostgreSQL, exit 0', async () => {

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
+import type { PipelineEngine } from '../pipeline/engine.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   pool: pg.Pool;
   config: Config;
   secret: string;
+  /** Enqueues pipeline runs (POST /api/v1/batch/runs); absent, that route answers 503. */
+  engine?: Pick<PipelineEngine, 'createRun'>;
 }
 
 export interface TokenUser {

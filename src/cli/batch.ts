@@ -1,88 +1,89 @@
 /**
- * `batch run` and `batch backfill`, as the single-process runner does them today (the pipeline
- * engine replaces them). A date locked by another batch process exits with code 3.
+ * `batch run` and `batch backfill`: enqueue a run of the daily pipeline and, unless `--no-wait`, work
+ * the queue in this process until the run completes, with progress on stderr. Workers elsewhere
+ * (`factor-universe worker`) share the work.
  */
-import { backfill } from '../batch/backfill.ts';
-import { progressReporter } from '../batch/progress.ts';
-import { DateLockedError, runDate, type DateReport } from '../batch/runner.ts';
-import { loadModel } from '../factors/model.ts';
-import { tradingDayOnOrBefore } from '../market/closes.ts';
-import { formatTable } from '../table.ts';
-import { optionalDate, UsageError, type CommandModule } from './options.ts';
+import { addDays } from '../dates.ts';
+import type { Db } from '../db/connection.ts';
+import type { Config } from '../config.ts';
+import { loadModel, lookbackDays } from '../factors/model.ts';
+import { firstTradingDay, tradingDayOnOrBefore } from '../market/closes.ts';
+import { lastCompletedDate } from '../pipeline/runs.ts';
+import { submitRun } from '../pipeline/submit.ts';
+import type { RunRequest } from '../pipeline/engine.ts';
+import { startWorker } from '../workers/worker.ts';
+import { optionalDate, positiveNumber, UsageError, type CommandModule, type Values } from './options.ts';
 
-async function lockedExits3(run: () => Promise<number>): Promise<number> {
+const FLAGS = {
+  force: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  concurrency: { type: 'string' },
+} as const;
+
+async function execute(
+  d: Db,
+  config: Config,
+  values: Values,
+  request: RunRequest,
+  signal: AbortSignal,
+): Promise<number> {
+  const wait = values['no-wait'] !== true;
+  const concurrency = Math.floor(positiveNumber(values, 'concurrency') ?? config.workerConcurrency);
+  const engine = await startWorker(d, config, { concurrency: wait ? concurrency : 0, schedule: false });
   try {
-    return await run();
-  } catch (e) {
-    if (!(e instanceof DateLockedError)) throw e;
-    console.error(e.message);
-    return 3;
+    const r = await submitRun(engine, d.pool, request, { wait, verbose: values.verbose === true, signal });
+    if (!wait) {
+      console.log(r.runId);
+      return 0;
+    }
+    // Ctrl-C: the job in hand finishes (or is abandoned, to be retried); the rest stays queued
+    if (signal.aborted) throw signal.reason;
+    return r.snapshot?.status === 'completed' ? 0 : 1;
+  } finally {
+    await engine.stop(8_000);
   }
 }
 
 export const batchRun: CommandModule = {
-  options: { date: { type: 'string' }, force: { type: 'boolean' } },
-  run: async ({ values, config, db }) =>
-    lockedExits3(async () => {
-      const requested = optionalDate(values, 'date') ?? '9999-12-31';
-      const d = await db();
-      const date = await tradingDayOnOrBefore(
-        d.pool,
-        (await loadModel(d.db)).settings.calendarSymbol,
-        requested,
-      );
-      if (!date) throw new Error(`no trading day on or before ${requested}: import prices first`);
-      const report = await runDate(d.db, d.pool, config(), date, { force: values.force === true });
-      printDateReport(report);
-      return report.failed ? 1 : 0;
-    }),
+  options: { date: { type: 'string' }, ...FLAGS },
+  run: async ({ values, config, db, signal }) => {
+    // A date that is not (yet) a trading day means the last one before it, resolved by the run
+    // after its market data stage: today's run picks up today's prices when a source has them.
+    const date = optionalDate(values, 'date') ?? new Date().toISOString().slice(0, 10);
+    return execute(
+      await db(),
+      config(),
+      values,
+      { from: date, to: date, kind: 'run', force: values.force === true },
+      signal,
+    );
+  },
 };
 
 export const batchBackfill: CommandModule = {
-  options: { from: { type: 'string' }, to: { type: 'string' }, force: { type: 'boolean' } },
-  run: async ({ values, config, db, signal }) =>
-    lockedExits3(async () => {
-      const from = optionalDate(values, 'from');
-      const to = optionalDate(values, 'to');
-      if (from !== undefined && to !== undefined && from > to)
-        throw new UsageError(`--from ${from} is after --to ${to}`);
-      const d = await db();
-      const started = performance.now();
-      const progress = progressReporter();
-      const reports = await backfill(d.db, d.pool, config(), {
-        from,
-        to,
-        force: values.force === true,
-        onDate: (...args) => {
-          progress(...args);
-          // Ctrl-C: stop after the date just completed (the rest is resumed by the next backfill)
-          if (signal.aborted) throw signal.reason;
-        },
-      });
-      const failed = reports.filter((r) => r.failed);
-      console.log(
-        reports.length === 0
-          ? 'Nothing to backfill: every date of the range is complete.'
-          : `Backfilled ${reports.length} dates (${reports[0]!.date} to ${reports.at(-1)!.date}) in ${((performance.now() - started) / 1000).toFixed(1)} s` +
-              (failed.length ? `; ${failed.length} with failures (see batch_runs)` : ''),
-      );
-      return failed.length ? 1 : 0;
-    }),
+  options: { from: { type: 'string' }, to: { type: 'string' }, ...FLAGS },
+  run: async ({ values, config, db, signal }) => {
+    let from = optionalDate(values, 'from');
+    let to = optionalDate(values, 'to');
+    if (from !== undefined && to !== undefined && from > to)
+      throw new UsageError(`--from ${from} is after --to ${to}`);
+    const d = await db();
+    const model = await loadModel(d.db);
+    const cal = model.settings.calendarSymbol;
+    to ??= await tradingDayOnOrBefore(d.pool, cal, '9999-12-31');
+    if (!to) throw new Error(`no prices for the calendar symbol ${cal}: import prices first`);
+    if (!from) {
+      const last = await lastCompletedDate(d.pool);
+      const first = await firstTradingDay(d.pool, cal);
+      from = last ? addDays(last, 1) : addDays(first!, lookbackDays(model));
+      if (from > to) {
+        console.log(
+          `Nothing to backfill: every trading day up to ${to} is complete (use --from to redo some).`,
+        );
+        return 0;
+      }
+    }
+    return execute(d, config(), values, { from, to, kind: 'backfill', force: values.force === true }, signal);
+  },
 };
-
-function printDateReport(r: DateReport): void {
-  console.log(`Batch for ${r.date} (run ${r.runId}):`);
-  console.log(
-    formatTable(
-      ['phase', 'status', 'items', 'failed', 'seconds', 'note'],
-      r.phases.map((p) => [
-        p.phase,
-        p.status,
-        String(p.itemsTotal),
-        String(p.itemsFailed),
-        (p.durationMs / 1000).toFixed(2),
-        p.error ?? p.note ?? '',
-      ]),
-    ),
-  );
-}

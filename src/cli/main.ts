@@ -70,15 +70,22 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import('./what-if.ts').then((m) => m.whatIf),
   },
   'batch run': {
-    usage: 'batch run [--date YYYY-MM-DD] [--force]',
-    summary: 'run every phase of the daily batch for a date (default: the last trading day with prices)',
+    usage: 'batch run [--date YYYY-MM-DD] [--force] [--no-wait] [--verbose] [--concurrency N]',
+    summary:
+      'enqueue every stage of the daily pipeline for a date (default today: its last trading day) and work it here until done',
     load: () => import('./batch.ts').then((m) => m.batchRun),
   },
   'batch backfill': {
-    usage: 'batch backfill [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]',
+    usage:
+      'batch backfill [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force] [--no-wait] [--verbose] [--concurrency N]',
     summary:
-      'run the daily batch for every trading day of a range, resumably (default: after the last completed date)',
+      'the pipeline for every trading day of a range (default: after the last completed date), fanned out over the workers',
     load: () => import('./batch.ts').then((m) => m.batchBackfill),
+  },
+  worker: {
+    usage: 'worker [--concurrency N]',
+    summary: 'work the pipeline job queue until stopped (start any number, on any machine, same database)',
+    load: () => import('./worker.ts').then((m) => m.worker),
   },
   compare: {
     usage: 'compare --start-date YYYY-MM-DD --end-date YYYY-MM-DD [--output report.json]',
@@ -102,7 +109,7 @@ export function help(): string {
   return (
     `Usage:\n${lines.join('\n')}\n\n` +
     'Exit codes: 0 success, 1 something was rejected or failed, 2 usage or configuration error,\n' +
-    '3 the date is locked by another batch process.\n' +
+    '130/143 stopped by Ctrl-C/SIGTERM before the end.\n' +
     'Configuration: FU_DATABASE_URL (external PostgreSQL; default embedded), FU_DATA_DIR, FU_PG_PORT, FU_CONFIG\n' +
     '(every setting: README.md, "Configuration").'
   );

@@ -237,20 +237,46 @@ export interface StressTestResultsTable {
   computed_at: Timestamp;
 }
 
+export type RunKind = 'run' | 'backfill' | 'schedule';
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type JobState = 'queued' | 'active' | 'retry' | 'completed' | 'failed';
+
+/** One run of the daily pipeline: a date, or a range of dates (a backfill). */
 export interface BatchRunsTable {
-  id: Generated<number>;
+  id: string;
+  kind: RunKind;
+  from_date: IsoDate;
+  to_date: IsoDate;
+  force: Generated<boolean>;
+  status: Generated<RunStatus>;
+  /** The trading days covered, resolved once after the market data stage. */
+  days: IsoDate[] | null;
+  block_days: Generated<number>;
+  requested_by: string | null;
+  created_at: Generated<Date>;
+  started_at: Date | null;
+  finished_at: Date | null;
+  error: string | null;
+}
+
+/** One (run, stage, date block, partition): a job of the engine. */
+export interface BatchJobsTable {
   run_id: string;
-  run_date: IsoDate;
-  phase: string;
-  status: BatchStatus;
-  items_total: Generated<number>;
-  items_succeeded: Generated<number>;
-  items_failed: Generated<number>;
-  started_at: Timestamp;
+  stage: string;
+  first_date: IsoDate;
+  last_date: IsoDate;
+  partition: number;
+  partitions: number;
+  state: Generated<JobState>;
+  attempts: Generated<number>;
+  boss_job_id: string | null;
+  queued_at: Generated<Date>;
+  started_at: Date | null;
   finished_at: Date | null;
   duration_ms: number | null;
+  items: number | null;
   error: string | null;
-  details: JSONColumnType<Record<string, unknown>>;
+  details: Generated<JSONColumnType<Record<string, unknown>>>;
 }
 
 export interface Database {
@@ -268,6 +294,7 @@ export interface Database {
   factor_exposures: FactorExposuresTable;
   portfolio_snapshots: PortfolioSnapshotsTable;
   batch_runs: BatchRunsTable;
+  batch_jobs: BatchJobsTable;
   position_daily_values: PositionDailyValuesTable;
   stress_test_results: StressTestResultsTable;
 }

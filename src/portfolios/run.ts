@@ -34,6 +34,8 @@ export interface PortfolioRunOptions {
   portfolioIds?: number[];
   options?: OptionSettings;
   scenarios?: Scenario[];
+  /** The factor model, already loaded (the pipeline's day context); `date` is then a trading day. */
+  model?: FactorModel;
 }
 
 export interface PortfolioRunResult {
@@ -103,9 +105,9 @@ export async function runPortfolios(
   const readPath = o.readPath ?? 'symbol';
   const batchSize = o.batchSize ?? 100;
   const settings = o.options ?? DEFAULT_OPTION_SETTINGS;
-  const model = await loadModel(db);
+  const model = o.model ?? (await loadModel(db));
   const scenarios = applyScenarios(o.scenarios ?? loadScenarios(), model.factors);
-  const date = await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, o.date);
+  const date = o.model ? o.date : await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, o.date);
   if (!date) throw new Error(`no trading day on or before ${o.date}`);
 
   let t0 = performance.now();

@@ -1,0 +1,219 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/schema.ts';
+import { withTransaction } from '../db/transaction.ts';
+import { computeFactorBlock, saveFactorBlock } from '../factors/block.ts';
+import { runPositionExposures } from '../factors/legacy.ts';
+import { importCompanies } from '../imports/companies.ts';
+import { importPrices } from '../imports/prices.ts';
+import { computeMetricsBlock, saveMetricsDay } from '../metrics/run.ts';
+import { runPortfolios } from '../portfolios/run.ts';
+import { refreshUniverse } from '../universe.ts';
+import type { DayContext } from './context.ts';
+import { portfolioShard, shardCount, symbolShard } from './partitions.ts';
+
+/**
+ * The day's flow, declared: each stage names the stages it comes after, the tables it reads and
+ * writes, how a date block splits into partitions, and what one partition does. The engine
+ * (engine.ts) orders them from these declarations and runs each (stage, date block, partition) as a
+ * job; this file is the one place to read the flow:
+ *
+ *   market_data ─► universe ─► factor_betas ─► symbol_metrics ─► portfolios ─► (next block's portfolios)
+ *                          └─► legacy_positions (while dual-write is on)
+ *
+ * Stages of scope `run` run once for the run's whole range, before its trading days are known (a day
+ * becomes a trading day when its prices arrive); stages of scope `block` run per block of consecutive
+ * trading days (one day for a daily run), with a `DayContext` per day.
+ */
+
+export interface Partition {
+  index: number;
+  count: number;
+}
+
+/** What a job of a stage gets. */
+export interface StageJob {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  config: Config;
+  /** The run's requested range (run-scope stages work on it). */
+  from: string;
+  to: string;
+  force: boolean;
+  /** The block's days, in order ([] for run-scope stages). */
+  days: readonly DayContext[];
+  partition: Partition;
+}
+
+export interface StageOutcome {
+  /** Units of work done (symbols, portfolios, files…), for progress and the run record. */
+  items: number;
+  details?: Record<string, unknown>;
+  /**
+   * Writes the computed outcome in the engine's transaction, the one that also counts the partition
+   * done: a partition is never counted without its rows, nor its rows kept without the count.
+   */
+  save?: (client: pg.ClientBase) => Promise<void>;
+}
+
+export interface Stage {
+  name: string;
+  description: string;
+  after: readonly string[];
+  reads: readonly string[];
+  writes: readonly string[];
+  scope: 'run' | 'block';
+  /** A block waits for the same stage of the previous block (equity rolls forward day by day). */
+  sequential?: boolean;
+  /** Whether the stage is part of runs under this configuration. */
+  enabled?: (config: Config) => boolean;
+  /** Partitions of one block (default 1); read in the transaction that enqueues the stage. */
+  partitions?: (client: pg.ClientBase, config: Config) => Promise<number>;
+  run(job: StageJob): Promise<StageOutcome>;
+}
+
+const MARKET_DATA: Stage = {
+  name: 'market_data',
+  description: 'import the new prices of the configured source, if any',
+  after: [],
+  reads: [],
+  writes: ['market_data_cache', 'symbol_universe'],
+  scope: 'run',
+  run: async ({ pool, config }) => {
+    if (!config.marketDataPath) return { items: 0, details: { note: 'no market data source configured' } };
+    const r = await importPrices(pool, config.marketDataPath);
+    if (r.failures.length > 0) throw new Error(r.failures.map((f) => f.message).join('\n'));
+    return { items: r.results.length, details: { files: r.results.length } };
+  },
+};
+
+const UNIVERSE: Stage = {
+  name: 'universe',
+  description: 'company profiles (from the configured file, if any) and the symbol universe',
+  after: ['market_data'],
+  reads: ['market_data_cache', 'positions'],
+  writes: ['company_profiles', 'symbol_universe'],
+  scope: 'run',
+  run: async ({ pool, config }) => {
+    if (config.companiesPath) {
+      const r = await importCompanies(pool, config.companiesPath);
+      return { items: r.rows, details: { written: r.written } };
+    }
+    await withTransaction(pool, refreshUniverse);
+    return { items: 0 };
+  },
+};
+
+const FACTOR_BETAS: Stage = {
+  name: 'factor_betas',
+  description: 'the factor betas of every universe symbol (one shard of symbols per partition)',
+  after: ['universe'],
+  reads: ['market_data_cache', 'symbol_universe', 'factor_definitions'],
+  writes: ['symbol_factor_exposures', 'symbol_factor_skips'],
+  scope: 'block',
+  partitions: (client, config) => shardCount(client, 'symbol_universe', config.symbolShardSize),
+  run: async ({ pool, days, partition, force }) => {
+    const symbols = await symbolShard(pool, partition);
+    const block = await computeFactorBlock(
+      pool,
+      days[0]!.model,
+      days.map((d) => d.date),
+      symbols,
+      force,
+    );
+    return {
+      items: symbols.length,
+      details: { computed: block.computed, ...block.timings },
+      save: (client) => saveFactorBlock(client, block, force),
+    };
+  },
+};
+
+const SYMBOL_METRICS: Stage = {
+  name: 'symbol_metrics',
+  description: 'returns, valuation and betas per symbol and day (symbol_daily_metrics)',
+  after: ['factor_betas'],
+  reads: ['market_data_cache', 'symbol_universe', 'company_profiles', 'symbol_factor_exposures'],
+  writes: ['symbol_daily_metrics'],
+  scope: 'block',
+  partitions: (client, config) => shardCount(client, 'symbol_universe', config.symbolShardSize),
+  run: async ({ pool, days, partition }) => {
+    const model = days[0]!.model;
+    const symbols = await symbolShard(pool, partition);
+    const computed = await computeMetricsBlock(
+      pool,
+      model,
+      days.map((d) => d.date),
+      symbols,
+    );
+    return {
+      items: symbols.length,
+      save: async (client) => {
+        for (const day of computed) await saveMetricsDay(client, model, day);
+      },
+    };
+  },
+};
+
+const PORTFOLIOS: Stage = {
+  name: 'portfolios',
+  description: 'P&L, market values, snapshots, Greeks, stress tests and factor exposures',
+  after: ['symbol_metrics'],
+  reads: [
+    'positions',
+    'market_data_cache',
+    'symbol_daily_metrics',
+    'symbol_factor_exposures',
+    'portfolio_snapshots',
+  ],
+  writes: ['portfolio_snapshots', 'position_daily_values', 'factor_exposures', 'stress_test_results'],
+  scope: 'block',
+  sequential: true,
+  partitions: (client, config) => shardCount(client, 'portfolios', config.portfolioShardSize),
+  run: async ({ db, pool, days, partition, config }) => {
+    const portfolioIds = await portfolioShard(pool, partition);
+    let positions = 0;
+    const failures: unknown[] = [];
+    // Day by day: each day's equity rolls forward from the snapshot the previous day wrote.
+    for (const day of days) {
+      const r = await runPortfolios(db, pool, {
+        date: day.date,
+        model: day.model,
+        portfolioIds,
+        readPath: config.readPath,
+        maxConcurrentBatches: config.maxConcurrentBatches,
+      });
+      positions += r.positions;
+      failures.push(...r.failures);
+    }
+    if (failures.length > 0) throw new Error(`portfolio batches failed: ${JSON.stringify(failures)}`);
+    return { items: portfolioIds.length, details: { positions } };
+  },
+};
+
+const LEGACY_POSITIONS: Stage = {
+  name: 'legacy_positions',
+  description: 'the legacy per-position betas (the independent reference), while dual-write is on',
+  after: ['universe'],
+  reads: ['positions', 'market_data_cache'],
+  writes: ['position_factor_exposures'],
+  scope: 'block',
+  enabled: (config) => config.dualWrite,
+  run: async ({ db, pool, days }) => {
+    let positions = 0;
+    for (const day of days)
+      positions += (await runPositionExposures(db, pool, day.model, day.date)).positions;
+    return { items: positions };
+  },
+};
+
+/** Every stage, in an order that respects `after` (checked by the engine at start). */
+export const STAGES: readonly Stage[] = [
+  MARKET_DATA,
+  UNIVERSE,
+  FACTOR_BETAS,
+  SYMBOL_METRICS,
+  PORTFOLIOS,
+  LEGACY_POSITIONS,
+];

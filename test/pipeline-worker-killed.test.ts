@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config.ts';
+import { loadDemoMarket } from '../src/demo/load.ts';
+import { PipelineEngine } from '../src/pipeline/engine.ts';
+import { waitForRun } from '../src/pipeline/progress.ts';
+import { runPipeline } from '../src/pipeline/submit.ts';
+import { createTestDb, type TestDb } from './helpers/db.ts';
+import { scratchDir } from './helpers/files.ts';
+
+const cli = path.resolve('bin/factor-universe.js');
+const FROM = '2026-10-15';
+const TO = '2026-10-30'; // 12 trading days
+
+/** Every table a date writes, as one fingerprint per table (timestamps left out). */
+const TABLES: Record<string, string> = {
+  symbol_factor_exposures: 'symbol, factor_id, calculation_date, beta, r_squared, observations, quality_flag',
+  symbol_factor_skips: 'symbol, factor_id, calculation_date, reason, observations',
+  symbol_daily_metrics:
+    'symbol, metric_date, current_price, return_1d, return_ytd, factor_market_beta, data_quality_score',
+  portfolio_snapshots: 'portfolio_id, snapshot_date, equity, daily_pnl, cumulative_pnl, net_exposure',
+  factor_exposures: 'portfolio_id, factor_id, calculation_date, source, exposure_value, exposure_dollar',
+  position_daily_values: 'position_id, value_date, market_value, exposure, delta, pnl, pnl_method',
+  stress_test_results: 'portfolio_id, scenario, calculation_date, pnl',
+  position_factor_exposures: 'position_id, factor_id, calculation_date, exposure_value, delta',
+};
+async function fingerprint(t: TestDb): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [table, cols] of Object.entries(TABLES)) {
+    const { rows } = await t.pool.query(
+      `SELECT count(*)::int AS n, md5(string_agg(ROW(${cols})::text, '|' ORDER BY ROW(${cols})::text)) AS h FROM ${table}`,
+    );
+    out[table] = `${rows[0].n}:${rows[0].h}`;
+  }
+  return out;
+}
+
+describe('a backfill on two worker processes, one killed with SIGKILL', () => {
+  let reference: TestDb;
+  let killed: TestDb;
+  const workers: ChildProcess[] = [];
+  before(async () => {
+    [reference, killed] = await Promise.all([createTestDb(), createTestDb()]);
+    for (const t of [reference, killed])
+      await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
+  });
+  after(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await Promise.all([reference.close(), killed.close()]);
+  });
+
+  it('completes on the other worker, with the same rows as an uninterrupted run', async () => {
+    const config = { ...loadConfig({}), dualWrite: true };
+    const uninterrupted = await runPipeline(reference, config, { from: FROM, to: TO, kind: 'backfill' });
+    assert.equal(uninterrupted.status, 'completed', String(uninterrupted.error));
+
+    const env = {
+      ...process.env,
+      FU_DATABASE_URL: killed.url,
+      FU_DUAL_WRITE: 'true',
+      FU_BLOCK_DAYS: '2', // six blocks: work for both workers
+      FU_JOB_EXPIRE_SECONDS: '4', // the killed worker's job is retried within seconds
+    };
+    for (let i = 0; i < 2; i++)
+      workers.push(spawn(process.execPath, [cli, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
+    const queue = await PipelineEngine.open(
+      killed,
+      { ...config, blockDays: 2, jobExpireSeconds: 4 },
+      {
+        log: () => undefined,
+        supervise: false,
+      },
+    );
+    try {
+      const runId = await queue.createRun({ from: FROM, to: TO, kind: 'backfill' });
+      // SIGKILL a worker while both are inside a job (so one job is lost with it) and some have completed
+      for (let i = 0; ; i++) {
+        const { rows } = await killed.pool.query(
+          `SELECT count(*) FILTER (WHERE state = 'completed')::int AS done, count(*) FILTER (WHERE state = 'active')::int AS active
+             FROM batch_jobs WHERE run_id = $1`,
+          [runId],
+        );
+        if (rows[0].done >= 4 && rows[0].active >= 2) break;
+        assert.ok(i < 2000, 'the workers did not start');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      workers[0]!.kill('SIGKILL');
+      const done = await waitForRun(killed.pool, runId, () => undefined, { intervalMs: 100 });
+      assert.equal(done.status, 'completed', String(done.error));
+      const retried = await killed.pool.query(
+        'SELECT count(*)::int AS n FROM batch_jobs WHERE run_id = $1 AND attempts > 1',
+        [runId],
+      );
+      assert.ok(workers[0]!.exitCode === null && workers[0]!.signalCode === 'SIGKILL');
+      assert.ok(workers[1]!.exitCode === null, 'the other worker is still running');
+      assert.ok(retried.rows[0].n >= 1, 'the lost job ran again');
+    } finally {
+      await queue.stop();
+    }
+    assert.deepEqual(await fingerprint(killed), await fingerprint(reference));
+  });
+});
