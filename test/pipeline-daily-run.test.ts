@@ -103,6 +103,15 @@ describe('a run whose prices arrive with the market data stage', () => {
 });
 
 describe('a stage that keeps failing', () => {
+  // A database of its own: the engine the file's before() started works the shared queue with the
+  // real stages, and would run this run's jobs itself (it does when this test runs alone).
+  let own: TestDb;
+  before(async () => {
+    own = await createTestDb();
+    await loadDemoMarket(own.db, own.pool, scratchDir(), 'demo-password', { stocks: 40 });
+  });
+  after(async () => own.close());
+
   it('is retried, then marks the run failed with its error; the stages that do not depend on it complete', async () => {
     let attempts = 0;
     const broken: Stage = {
@@ -114,7 +123,7 @@ describe('a stage that keeps failing', () => {
     };
     const stages = STAGES.map((s) => (s.name === broken.name ? broken : s));
     const done = await runPipeline(
-      t,
+      own,
       config,
       { from: D, to: D, kind: 'run' },
       { stages, retry: { limit: 1, delaySeconds: 1 } },
@@ -129,7 +138,7 @@ describe('a stage that keeps failing', () => {
       factor_betas: [0, 1],
       legacy_positions: [1, 0], // does not depend on the betas
     });
-    const jobs = await t.pool.query(
+    const jobs = await own.pool.query(
       "SELECT state, attempts, error FROM batch_jobs WHERE run_id = $1 AND stage = 'factor_betas'",
       [done.runId],
     );

@@ -109,6 +109,7 @@ export function help(): string {
   return (
     `Usage:\n${lines.join('\n')}\n\n` +
     'Exit codes: 0 success, 1 something was rejected or failed, 2 usage or configuration error,\n' +
+    '130/143 stopped by Ctrl-C/SIGTERM before the end.\n' +
     'Configuration: FU_DATABASE_URL (external PostgreSQL; default embedded), FU_DATA_DIR, FU_PG_PORT, FU_CONFIG\n' +
     '(every setting: README.md, "Configuration").'
   );
