@@ -25,6 +25,7 @@ import { parseReadPath } from './config.ts';
 import { formatTable } from './table.ts';
 import { isIsoDate } from './imports/fields.ts';
 import { createUser } from './users/users.ts';
+import { formatRiskDay, riskCommand } from './cli/risk.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -270,16 +271,11 @@ const COMMANDS: Record<string, Command> = {
           ]),
         ),
       );
-      console.log('');
-      console.log(
-        formatTable(
-          ['stress scenario', 'P&L', 'of equity'],
-          day.stress.map((s) => [s.scenario, num(s.pnl), pct(s.pnl / day.snapshot.equity)]),
-        ),
-      );
+      if (r.risk) console.log(`\n${formatRiskDay(r.risk, 'the book')}`);
       return 0;
     },
   },
+  risk: riskCommand,
   'batch run': {
     usage: 'batch run [--date YYYY-MM-DD] [--force]',
     summary: 'run every phase of the daily batch for a date (default: the last trading day with prices)',

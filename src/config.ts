@@ -37,6 +37,10 @@ export interface Config {
   port: number;
   /** How long the API may reuse a symbol dashboard answer (ms); 0 turns the cache off. */
   apiCacheMs: number;
+  /** Half-life (trading days) of the risk model's exponentially weighted covariance. */
+  riskHalfLife: number;
+  /** The benchmark of the tracking error (a symbol held at weight 1). */
+  benchmark: string;
 }
 
 const DEFAULTS: Config = {
@@ -55,6 +59,8 @@ const DEFAULTS: Config = {
   tokenTtlSeconds: 900,
   port: 3000,
   apiCacheMs: 5000,
+  riskHalfLife: 63,
+  benchmark: 'SPY',
 };
 
 type FileConfig = Partial<Config>;
@@ -95,6 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       tokenTtlSeconds: intFromEnv('FU_TOKEN_TTL_SECONDS', env.FU_TOKEN_TTL_SECONDS),
       port: intFromEnv('PORT', env.PORT),
       apiCacheMs: env.FU_API_CACHE_MS === '0' ? 0 : intFromEnv('FU_API_CACHE_MS', env.FU_API_CACHE_MS),
+      riskHalfLife: intFromEnv('FU_RISK_HALF_LIFE', env.FU_RISK_HALF_LIFE),
+      benchmark: env.FU_BENCHMARK ? env.FU_BENCHMARK.toUpperCase() : undefined,
       readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())

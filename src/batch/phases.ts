@@ -12,6 +12,7 @@ import { importPrices } from '../imports/prices.ts';
 import type { ClosesMatrix } from '../market/closes.ts';
 import { runMetrics } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
+import { runRiskModel } from '../risk/model.ts';
 import { refreshUniverse } from '../universe.ts';
 
 /** What a phase gets: the store, the settings, the date, and data shared across the dates of a run. */
@@ -86,6 +87,20 @@ export const DAILY_PHASES: readonly Phase[] = [
     },
   },
   {
+    name: 'risk_model',
+    description: 'factor and proxy covariances of the risk model (specific vols come with the betas)',
+    run: async ({ db, pool, date, force, shared, config }) => {
+      const r = await runRiskModel(db, pool, {
+        date,
+        halfLife: config.riskHalfLife,
+        force,
+        panel: shared.panel,
+      });
+      if (r.observations === null) return { ...done(0), skipped: r.reason! };
+      return done(1, 0, { date: r.date, observations: r.observations, timings: r.timings });
+    },
+  },
+  {
     name: 'market_data',
     description: 'import new prices from the configured folder or file, if any',
     run: async ({ pool, config }) => {
@@ -106,12 +121,14 @@ export const DAILY_PHASES: readonly Phase[] = [
   },
   {
     name: 'portfolios',
-    description: 'P&L, market values, snapshots, Greeks, stress tests and factor exposures (Phases 2 to 6)',
+    description:
+      'P&L, market values, snapshots, Greeks, factor exposures, risk, VaR, stress tests, attribution (Phases 2 to 6)',
     run: async ({ db, pool, date, config }) => {
       const r = await runPortfolios(db, pool, {
         date,
         readPath: config.readPath,
         maxConcurrentBatches: config.maxConcurrentBatches,
+        risk: { halfLife: config.riskHalfLife, benchmark: config.benchmark },
       });
       const failed = r.failures.reduce((s, f) => s + f.portfolioIds.length, 0);
       return done(r.portfolios, failed, {

@@ -32,7 +32,7 @@ export interface MetricsRunResult {
 /**
  * `symbol_daily_metrics` for every universe symbol listed on D: one bulk read of the closes, returns
  * computed together, then one upsert that joins the company profiles and pivots the symbol betas of
- * D in SQL. Unchanged rows are not rewritten.
+ * D in SQL, with the specific volatility of D (METHODOLOGY.md 10). Unchanged rows are not rewritten.
  */
 export async function runMetrics(
   db: Kysely<Database>,
@@ -81,7 +81,15 @@ export async function runMetrics(
     .map((f) => `max(beta) FILTER (WHERE factor_id = ${Number(f.id)}) AS ${f.metricColumn}`)
     .join(', ');
   const factorCols = factors.map((f) => f.metricColumn);
-  const columns = [...SCORED, 'company_name', 'sector', 'industry', ...factorCols, 'realized_vol'];
+  const columns = [
+    ...SCORED,
+    'company_name',
+    'sector',
+    'industry',
+    ...factorCols,
+    'realized_vol',
+    'specific_vol',
+  ];
   const scored = [...SCORED, ...factorCols];
   const written = await withTransaction(pool, async (client) => {
     await refreshUniverse(client);
@@ -91,11 +99,13 @@ export async function runMetrics(
            AS x(symbol, current_price, ${PERIODS.join(', ')}, realized_vol)
        ),
        b AS (SELECT symbol${pivot ? `, ${pivot}` : ''} FROM symbol_factor_exposures WHERE calculation_date = $1 GROUP BY symbol),
+       sv AS (SELECT symbol, specific_vol FROM symbol_specific_risk WHERE calculation_date = $1),
        rows AS (
          SELECT x.symbol, $1::date AS metric_date, x.current_price, ${PERIODS.map((p) => `x.${p}`).join(', ')},
                 cp.market_cap, cp.enterprise_value, cp.pe_ratio, cp.ps_ratio, cp.pb_ratio, cp.company_name, cp.sector, cp.industry,
-                ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol
+                ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol, sv.specific_vol
            FROM x LEFT JOIN company_profiles cp ON cp.symbol = x.symbol LEFT JOIN b ON b.symbol = x.symbol
+                LEFT JOIN sv ON sv.symbol = x.symbol
        )
        INSERT INTO symbol_daily_metrics AS m (symbol, metric_date, ${columns.join(', ')}, data_quality_score)
        SELECT rows.*, 100.0 * num_nonnulls(${scored.map((c) => `rows.${c}`).join(', ')}) / ${scored.length} FROM rows
