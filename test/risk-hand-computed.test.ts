@@ -133,8 +133,8 @@ describe('value at risk (METHODOLOGY.md 11)', () => {
   it('parametric VaR and ES scale with sqrt(σ²), with the textbook normal multipliers', () => {
     // σ_1d = 0.01 (σ = 0.01·√252), E = 1e6 → VaR95 = 1.644854 × 10,000; ES95 = φ(1.644854)/0.05 = 2.062713 × 10,000
     const one = parametricVar(0.01 * Math.sqrt(252), 1e6);
-    near(one.var_95, 16448.536269514722, 1e-12);
-    near(one.var_99, 23263.478740408408, 1e-12);
+    near(one.var_95, 16448.53626951472, 1e-12);
+    near(one.var_99, 23263.47874040841, 1e-12);
     near(one.es_95, 20627.12807507, 1e-10);
     near(one.es_99, 26652.14220346, 1e-10);
     const four = parametricVar(Math.sqrt(4) * 0.01 * Math.sqrt(252), 1e6); // variance × 4 → VaR × 2
