@@ -322,6 +322,10 @@ describe('portfolios', () => {
       '/positions/factor-exposures',
       '/snapshots',
       '/stress-tests',
+      '/risk',
+      '/var',
+      '/hedges',
+      '/attribution',
     ]) {
       const r = await call(`/api/v1/portfolios/${otherPortfolio}${sub}`, demoToken);
       assert.equal(r.status, 404, sub);
@@ -368,7 +372,7 @@ describe('portfolios', () => {
     );
     assert.equal(snaps[0].daily_pnl, 0);
     const stress = (await call(`/api/v1/portfolios/${id}/stress-tests?date=${D}`, demoToken)).body;
-    assert.equal(stress.scenarios.length, 7);
+    assert.equal(stress.length, 11);
     assert.equal((await call(`/api/v1/portfolios/${id}/snapshots?from=2026-13-01`, demoToken)).status, 400);
   });
 });

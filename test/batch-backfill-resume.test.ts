@@ -21,7 +21,11 @@ const TABLES: Record<string, string> = {
   portfolio_snapshots: 'portfolio_id, snapshot_date, equity, daily_pnl, cumulative_pnl, net_exposure',
   factor_exposures: 'portfolio_id, factor_id, calculation_date, source, exposure_value, exposure_dollar',
   position_daily_values: 'position_id, value_date, market_value, exposure, delta, pnl, pnl_method',
-  stress_test_results: 'portfolio_id, scenario, calculation_date, pnl',
+  stress_test_results: 'portfolio_id, scenario, calculation_date, pnl, status',
+  symbol_specific_risk: 'symbol, calculation_date, specific_vol, observations',
+  risk_models: 'calculation_date, half_life, covariance, proxy_covariance',
+  portfolio_risk: 'portfolio_id, calculation_date, total_risk, tracking_error, var, hedges',
+  portfolio_attribution: 'portfolio_id, calculation_date, daily_pnl, factor_pnl, specific_pnl',
   position_factor_exposures: 'position_id, factor_id, calculation_date, exposure_value, delta',
 };
 async function fingerprint(t: TestDb): Promise<Record<string, string>> {

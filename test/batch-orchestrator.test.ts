@@ -47,6 +47,7 @@ describe('the daily batch', () => {
       [
         ['company_profiles', 'completed'],
         ['universe_factors', 'completed'],
+        ['risk_model', 'completed'],
         ['market_data', 'skipped'],
         ['symbol_metrics', 'completed'],
         ['portfolios', 'completed'],
@@ -59,9 +60,9 @@ describe('the daily batch', () => {
   it('a rerun skips completed phases; --force runs them again', async () => {
     const again = await runDate(t.db, t.pool, config, P);
     assert.ok(again.phases.every((p) => p.status === 'skipped' && p.note === 'completed earlier'));
-    assert.equal((await phaseRows(P)).length, 6, 'nothing new recorded');
+    assert.equal((await phaseRows(P)).length, 7, 'nothing new recorded');
     const forced = await runDate(t.db, t.pool, config, P, { force: true });
-    assert.equal(forced.phases.filter((p) => p.status === 'completed').length, 5);
+    assert.equal(forced.phases.filter((p) => p.status === 'completed').length, 6);
   });
 
   it('a failing phase stops its date and says why; the next run reruns it and goes on', async () => {
@@ -79,16 +80,16 @@ describe('the daily batch', () => {
     assert.equal(first.failed, true);
     assert.deepEqual(
       first.phases.map((p) => p.status),
-      ['completed', 'completed', 'skipped', 'failed'],
+      ['completed', 'completed', 'completed', 'skipped', 'failed'],
     );
-    assert.match(first.phases[3]!.error!, /metrics source unreachable/);
+    assert.match(first.phases[4]!.error!, /metrics source unreachable/);
     const rows = await phaseRows(D);
     assert.equal(rows.at(-1).error, 'metrics source unreachable');
     broken = false;
     const second = await runDate(t.db, t.pool, config, D, { phases });
     assert.deepEqual(
       second.phases.map((p) => p.status),
-      ['skipped', 'skipped', 'skipped', 'completed', 'completed', 'completed'],
+      ['skipped', 'skipped', 'skipped', 'skipped', 'completed', 'completed', 'completed'],
     );
   });
 
