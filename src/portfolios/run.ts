@@ -36,6 +36,8 @@ export interface PortfolioRunOptions {
   options?: OptionSettings;
   /** Risk model half-life, benchmark and stress scenarios (METHODOLOGY.md 10–13). */
   risk?: RiskSettings;
+  /** Compute and store risk, VaR, stress tests and attribution (default true; the benchmark turns it off to measure it). */
+  withRisk?: boolean;
 }
 
 export interface PortfolioRunResult {
@@ -119,7 +121,8 @@ export async function runPortfolios(
   const previous = await previousSnapshots(pool, date, ids);
   const { market, sources, betasDate } = await loadInputs(pool, model, date, positions, readPath);
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
-  const riskContext = await loadRiskContext(db, pool, model, date, betaSymbols, ids, o.risk);
+  const riskContext =
+    o.withRisk === false ? null : await loadRiskContext(db, pool, model, date, betaSymbols, ids, o.risk);
   const loadMs = performance.now() - t0;
 
   t0 = performance.now();
