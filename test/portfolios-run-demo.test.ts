@@ -359,3 +359,41 @@ describe('what-if from the command line', () => {
     assert.equal(stored, 3, 'nothing stored');
   });
 });
+
+describe('risk report from the command line', () => {
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [path.resolve('bin/factor-universe.js'), 'risk', ...args], {
+      env: { ...process.env, DATABASE_URL: t.url },
+    });
+
+  it("prints a portfolio's stored risk, VaR, stress tests, attribution and hedges", async () => {
+    const stored = (
+      await t.pool.query(
+        "SELECT r.total_risk, r.equity FROM portfolio_risk r JOIN portfolios p ON p.id = r.portfolio_id WHERE p.name = 'Long/Short Equity' AND r.calculation_date = $1",
+        [D],
+      )
+    ).rows[0];
+    const { stdout } = await cli('Long/Short Equity', '--date', D);
+    assert.match(stdout, new RegExp(`^Risk of Long/Short Equity on ${D}`, 'm'));
+    const pctText = `${(stored.total_risk * 100).toFixed(2)}%`;
+    const dollars = Math.round(stored.total_risk * stored.equity).toLocaleString('en-US');
+    assert.match(stdout, new RegExp(`^total risk +${pctText.replace('.', '\\.')} +${dollars}$`, 'm'));
+    assert.match(stdout, /^parametric +[\d,]+ +[\d,]+ +[\d,]+ +[\d,]+$/m);
+    assert.match(stdout, /^historical \(250 days\)/m);
+    assert.match(stdout, /^Rates \+100bp +shock +n\/a$/m);
+    assert.match(stdout, /^ {2}n\/a Rates \+100bp: it shocks only TLT/m);
+    assert.match(stdout, /^market hedge alone: SPY/m);
+  });
+
+  it('refuses a bad date (usage, exit 2) and an unknown portfolio (exit 1)', async () => {
+    await assert.rejects(
+      cli('Long/Short Equity', '--date', '2026-13-01'),
+      (e: { code: number; stderr: string }) => {
+        return e.code === 2 && /--date must be a date/.test(e.stderr);
+      },
+    );
+    await assert.rejects(cli('No such book', '--date', D), (e: { code: number; stderr: string }) => {
+      return e.code === 1 && /no portfolio "No such book"/.test(e.stderr);
+    });
+  });
+});

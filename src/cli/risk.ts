@@ -75,13 +75,9 @@ export function formatRiskDay(d: RiskDay, name: string): string {
     '',
     formatTable(
       ['stress scenario', 'kind', 'P&L', 'of equity'],
-      d.stress.map((s) => [
-        s.scenario,
-        s.kind,
-        s.pnl === null ? `n/a: ${s.reason}` : money(s.pnl),
-        pct(s.pnl_percent),
-      ]),
+      d.stress.map((s) => [s.scenario, s.kind, s.pnl === null ? 'n/a' : money(s.pnl), pct(s.pnl_percent)]),
     ),
+    ...d.stress.flatMap((s) => (s.reason ? [`  n/a ${s.scenario}: ${s.reason}`] : [])),
   );
   if (d.attribution)
     out.push(
@@ -89,7 +85,8 @@ export function formatRiskDay(d: RiskDay, name: string): string {
       formatTable(
         ['P&L of the day', 'dollars'],
         [
-          ...Object.entries(d.attribution.factor_pnl).map(([f, p]) => [f, money(p)]),
+          // in the model's factor order (a JSON object read back has its keys reordered)
+          ...r.factors.map((f) => [f.factor, money(d.attribution!.factor_pnl[f.factor] ?? null)]),
           ['specific', money(d.attribution.specific_pnl)],
           ['total', money(d.attribution.daily_pnl)],
         ],

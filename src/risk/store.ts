@@ -203,6 +203,7 @@ export async function saveRiskDays(
       days.map((d) => d.risk.tracking_error),
       days.map((d) =>
         JSON.stringify({
+          benchmark: d.risk.benchmark,
           factors: d.risk.factors,
           symbols: d.risk.symbols,
           positions: d.risk.positions,
@@ -273,12 +274,8 @@ export async function loadStoredRiskDay(
   portfolioId: number,
   date: string,
 ): Promise<RiskDay | undefined> {
-  const { rows } = await pool.query<
-    { d: string; report: Record<string, unknown>; var: RiskDay['var']; hedges: RiskDay['hedges'] } & Record<
-      string,
-      never
-    >
-  >(
+  type Row = { d: string; report: RiskDay['risk']; var: RiskDay['var']; hedges: RiskDay['hedges'] };
+  const { rows } = await pool.query<Row>(
     `SELECT calculation_date::text AS d, jsonb_build_object(
               'date', calculation_date::text, 'risk_model_date', risk_model_date::text, 'equity', equity,
               'total_risk', total_risk, 'factor_risk', factor_risk, 'specific_risk', specific_risk,
@@ -299,8 +296,8 @@ export async function loadStoredRiskDay(
       [portfolioId, r.d],
     ),
   ]);
-  const e = r.report.equity as number;
-  const risk = r.report as unknown as RiskDay['risk'];
+  const risk = r.report;
+  const e = risk.equity;
   return {
     portfolioId,
     risk: {

@@ -95,3 +95,15 @@ export async function attributionBetween(db: Kysely<Database>, id: number, from:
     .orderBy('calculation_date')
     .execute();
 }
+
+/** The ridge factors' names in display order (the risk model's factors). */
+export async function ridgeFactorNames(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('factor_definitions')
+    .select('name')
+    .where('method', '=', 'ridge_regression')
+    .where('is_active', '=', true)
+    .orderBy('display_order')
+    .execute();
+  return rows.map((r) => r.name);
+}

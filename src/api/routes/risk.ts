@@ -3,6 +3,7 @@ import {
   attributionBetween,
   ownsPortfolio,
   portfolioRiskOn,
+  ridgeFactorNames,
   riskModelOn,
   stressResultsOn,
 } from '../read/risk.ts';
@@ -141,7 +142,10 @@ export const riskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const r = await storedRisk(request.params.id, request.user.sub, request.query.date);
-      const report = r.report as unknown as Pick<RiskReport, 'factors' | 'symbols' | 'positions' | 'missing'>;
+      const report = r.report as unknown as Pick<
+        RiskReport,
+        'benchmark' | 'factors' | 'symbols' | 'positions' | 'missing'
+      >;
       const e = r.equity;
       return {
         date: r.date,
@@ -155,8 +159,8 @@ export const riskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         factor_risk_dollars: r.factor_risk * e,
         specific_risk_dollars: r.specific_risk * e,
         tracking_error_dollars: r.tracking_error === null ? null : r.tracking_error * e,
-        benchmark: config.benchmark,
         ...report,
+        benchmark: report.benchmark ?? config.benchmark,
       };
     },
   );
@@ -248,7 +252,8 @@ export const riskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (from > to) throw new ApiError(400, 'bad_request', 'querystring parameter "from" is after "to"');
       await owned(request.params.id, request.user.sub);
       const rows = await attributionBetween(db, request.params.id, from, to);
-      const factors = new Map<string, number>();
+      // the factors in the model's order (JSON objects come back with their keys reordered)
+      const factors = new Map<string, number>((await ridgeFactorNames(db)).map((f) => [f, 0]));
       let total = 0;
       let specific = 0;
       for (const r of rows) {
@@ -261,7 +266,9 @@ export const riskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         to: rows.at(-1)?.date ?? to,
         days: rows.length,
         total_pnl: total,
-        factors: [...factors].map(([factor, pnl]) => ({ factor, pnl })),
+        factors: [...factors].flatMap(([factor, pnl]) =>
+          rows.some((r) => factor in r.factor_pnl) ? [{ factor, pnl }] : [],
+        ),
         specific_pnl: specific,
       };
     },
