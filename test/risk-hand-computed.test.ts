@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { halfLifeWeights, weightedCovariance } from '../src/math/covariance.ts';
 import { pseudoSolve, symmetricEigen } from '../src/math/dense.ts';
 import { attributeDay } from '../src/risk/attribution.ts';
-import { factorHedge, marketHedge } from '../src/risk/hedges.ts';
+import { factorHedge, hedgeOperator, marketHedge } from '../src/risk/hedges.ts';
 import { portfolioRisk, type RiskLookup, type RiskPosition } from '../src/risk/portfolio.ts';
 import { loadScenarios, parseScenarios } from '../src/risk/scenarios.ts';
 import {
@@ -313,10 +313,11 @@ describe('factor P&L attribution (METHODOLOGY.md 13)', () => {
 describe('hedges', () => {
   it('one factor, one ETF: h = −(bΣx)/(bΣb); factor risk after 0', () => {
     // Σ = 0.04, x = 0.5, ETF beta 2: h = −(2·0.04·0.5)/(2·0.04·2) = −0.25 → notional −250,000 of 1,000,000
+    const cov = Float64Array.of(0.04);
     const h = factorHedge(
       Float64Array.of(0.5),
-      Float64Array.of(0.04),
-      [{ symbol: 'E', betas: Float64Array.of(2) }],
+      cov,
+      hedgeOperator(cov, [{ symbol: 'E', betas: Float64Array.of(2) }], 1),
       1e6,
     );
     near(h.etfs[0]!.notional, -250_000, 1e-12);
@@ -330,7 +331,12 @@ describe('hedges', () => {
       symbol: `E${e}`,
       betas: Float64Array.from({ length: 6 }, (_, j) => (e === 0 ? 0.8 : j === e - 1 ? 1 : 0.1)),
     }));
-    const h = factorHedge(Float64Array.of(0.3, -0.2, 0.5, 0.1, 0, 0.4), cov, etfs, 1e6);
+    const h = factorHedge(
+      Float64Array.of(0.3, -0.2, 0.5, 0.1, 0, 0.4),
+      cov,
+      hedgeOperator(cov, etfs, 6),
+      1e6,
+    );
     assert.ok(h.factorRiskBefore > 0.01);
     assert.ok(h.factorRiskAfter < 1e-9, String(h.factorRiskAfter));
   });

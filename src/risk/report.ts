@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { FactorModel } from '../factors/model.ts';
 import type { PositionValue } from '../portfolios/valuation.ts';
 import { attributeDay } from './attribution.ts';
-import { factorHedge, marketHedge } from './hedges.ts';
+import { factorHedge, hedgeOperator, marketHedge, type HedgeOperator } from './hedges.ts';
 import { DEFAULT_HALF_LIFE, marketProxy, runRiskModel, type RiskModel } from './model.ts';
 import { portfolioRisk, type PortfolioRisk, type RiskLookup } from './portfolio.ts';
 import { loadScenarios, type Scenario } from './scenarios.ts';
@@ -92,8 +92,8 @@ export interface RiskContext {
   settings: RiskSettings;
   lookup: RiskLookup;
   market: string;
-  /** The seven proxies with betas: the factor hedge's instruments. */
-  hedgeEtfs: { symbol: string; betas: Float64Array }[];
+  /** The factor hedge over the seven proxies that have betas, formed once for the run. */
+  hedge: HedgeOperator;
   history: { dates: string[]; returns: Map<string, Float64Array> };
   scenarios: { resolved: ResolvedScenario; moves: Map<string, number | undefined> }[];
   /** The factors' returns on D (attribution). */
@@ -156,10 +156,14 @@ export async function loadRiskContext(
     settings,
     lookup,
     market,
-    hedgeEtfs: riskModel.proxies.flatMap((p) => {
-      const b = inputs.betas.get(p);
-      return b && !b.some(Number.isNaN) ? [{ symbol: p, betas: b }] : [];
-    }),
+    hedge: hedgeOperator(
+      riskModel.covariance,
+      riskModel.proxies.flatMap((p) => {
+        const b = inputs.betas.get(p);
+        return b && !b.some(Number.isNaN) ? [{ symbol: p, betas: b }] : [];
+      }),
+      riskModel.factors.length,
+    ),
     history,
     scenarios: resolved.map((r) => ({
       resolved: r,
@@ -238,7 +242,7 @@ export function computeRiskDay(
     };
   });
 
-  const hedge = factorHedge(r.exposure, ctx.lookup.covariance, ctx.hedgeEtfs, equity);
+  const hedge = factorHedge(r.exposure, ctx.lookup.covariance, ctx.hedge, equity);
   const mb = ctx.lookup.betas(ctx.market);
   const ms = ctx.lookup.specificVol(ctx.market);
   const market =

@@ -44,15 +44,13 @@ export const tailCount = (n: number, c: number): number => Math.ceil(n * (1 - c)
  */
 export function historicalVar(pnl: Float64Array): VarFigures & { days: number } {
   const n = pnl.length;
-  const losses = Float64Array.from(pnl, (p) => -p)
-    .sort()
-    .reverse();
+  const sorted = pnl.slice().sort(); // ascending P&L: the largest losses first
   const at = (c: number) => {
     const k = Math.min(n, tailCount(n, c));
     if (k === 0) return { v: 0, es: 0 };
     let s = 0;
-    for (let i = 0; i < k; i++) s += losses[i]!;
-    return { v: losses[k - 1]!, es: s / k };
+    for (let i = 0; i < k; i++) s -= sorted[i]!;
+    return { v: -sorted[k - 1]!, es: s / k };
   };
   const a = at(0.95);
   const b = at(0.99);
