@@ -137,3 +137,25 @@ function trackingError(
   te2 += ((v.get(benchmark) ?? 0) - 1) ** 2 * sb * sb;
   return Math.sqrt(te2);
 }
+
+/** The risks (fractions of equity) in dollars: each × equity. */
+export function riskDollars(r: {
+  equity: number;
+  total_risk: number;
+  factor_risk: number;
+  specific_risk: number;
+  tracking_error: number | null;
+}): {
+  total_risk_dollars: number;
+  factor_risk_dollars: number;
+  specific_risk_dollars: number;
+  tracking_error_dollars: number | null;
+} {
+  const e = r.equity;
+  return {
+    total_risk_dollars: r.total_risk * e,
+    factor_risk_dollars: r.factor_risk * e,
+    specific_risk_dollars: r.specific_risk * e,
+    tracking_error_dollars: r.tracking_error === null ? null : r.tracking_error * e,
+  };
+}

@@ -4,7 +4,7 @@ import type { PositionValue } from '../portfolios/valuation.ts';
 import { attributeDay } from './attribution.ts';
 import { factorHedge, hedgeOperator, marketHedge, type HedgeOperator } from './hedges.ts';
 import { DEFAULT_HALF_LIFE, marketProxy, runRiskModel, type RiskModel } from './model.ts';
-import { portfolioRisk, type PortfolioRisk, type RiskLookup } from './portfolio.ts';
+import { portfolioRisk, riskDollars, type PortfolioRisk, type RiskLookup } from './portfolio.ts';
 import { loadScenarios, type Scenario } from './scenarios.ts';
 import { loadClosesOn, loadExposuresOn, loadReturnHistory, loadRiskInputs, loadRiskModel } from './store.ts';
 import { resolveHistorical, resolveShock, stressPnl, symbolReturn, type ResolvedScenario } from './stress.ts';
@@ -281,19 +281,18 @@ export function computeRiskDay(
 }
 
 function riskReport(ctx: RiskContext, r: PortfolioRisk): RiskReport {
-  const e = r.equity;
-  return {
-    date: ctx.date,
-    risk_model_date: ctx.riskModel.date,
-    equity: e,
+  const figures = {
+    equity: r.equity,
     total_risk: r.totalRisk,
     factor_risk: r.factorRisk,
     specific_risk: r.specificRisk,
     tracking_error: r.trackingError,
-    total_risk_dollars: r.totalRisk * e,
-    factor_risk_dollars: r.factorRisk * e,
-    specific_risk_dollars: r.specificRisk * e,
-    tracking_error_dollars: r.trackingError === null ? null : r.trackingError * e,
+  };
+  return {
+    date: ctx.date,
+    risk_model_date: ctx.riskModel.date,
+    ...figures,
+    ...riskDollars(figures),
     benchmark: ctx.settings.benchmark,
     factors: r.factors,
     symbols: r.symbols.map((s) => ({

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { addDays } from '../dates.ts';
 import { loadCloses } from '../market/closes.ts';
 import type { RiskModel } from './model.ts';
+import { riskDollars } from './portfolio.ts';
 import type { RiskDay } from './report.ts';
 
 /** Reads and writes of the risk model and the portfolio risk results: bulk, one statement per table. */
@@ -296,17 +297,9 @@ export async function loadStoredRiskDay(
       [portfolioId, r.d],
     ),
   ]);
-  const risk = r.report;
-  const e = risk.equity;
   return {
     portfolioId,
-    risk: {
-      ...risk,
-      total_risk_dollars: risk.total_risk * e,
-      factor_risk_dollars: risk.factor_risk * e,
-      specific_risk_dollars: risk.specific_risk * e,
-      tracking_error_dollars: risk.tracking_error === null ? null : risk.tracking_error * e,
-    },
+    risk: { ...r.report, ...riskDollars(r.report) },
     var: r.var,
     hedges: r.hedges,
     stress: stress.rows,

@@ -7,6 +7,7 @@ import {
   riskModelOn,
   stressResultsOn,
 } from '../read/risk.ts';
+import { riskDollars } from '../../risk/portfolio.ts';
 import type { HedgeReport, RiskReport, VarReport } from '../../risk/report.ts';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable } from '../schemas.ts';
@@ -146,19 +147,15 @@ export const riskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         RiskReport,
         'benchmark' | 'factors' | 'symbols' | 'positions' | 'missing'
       >;
-      const e = r.equity;
       return {
         date: r.date,
         risk_model_date: r.risk_model_date,
-        equity: e,
+        equity: r.equity,
         total_risk: r.total_risk,
         factor_risk: r.factor_risk,
         specific_risk: r.specific_risk,
         tracking_error: r.tracking_error,
-        total_risk_dollars: r.total_risk * e,
-        factor_risk_dollars: r.factor_risk * e,
-        specific_risk_dollars: r.specific_risk * e,
-        tracking_error_dollars: r.tracking_error === null ? null : r.tracking_error * e,
+        ...riskDollars(r),
         ...report,
         benchmark: report.benchmark ?? config.benchmark,
       };
