@@ -41,6 +41,8 @@ export interface Config {
   riskHalfLife: number;
   /** The benchmark of the tracking error (a symbol held at weight 1). */
   benchmark: string;
+  /** A stress scenarios file replacing the shipped `src/risk/scenarios.json`, if any. */
+  scenariosPath: string | undefined;
 }
 
 const DEFAULTS: Config = {
@@ -61,6 +63,7 @@ const DEFAULTS: Config = {
   apiCacheMs: 5000,
   riskHalfLife: 63,
   benchmark: 'SPY',
+  scenariosPath: undefined,
 };
 
 type FileConfig = Partial<Config>;
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       apiCacheMs: env.FU_API_CACHE_MS === '0' ? 0 : intFromEnv('FU_API_CACHE_MS', env.FU_API_CACHE_MS),
       riskHalfLife: intFromEnv('FU_RISK_HALF_LIFE', env.FU_RISK_HALF_LIFE),
       benchmark: env.FU_BENCHMARK ? env.FU_BENCHMARK.toUpperCase() : undefined,
+      scenariosPath: env.FU_SCENARIOS_PATH || undefined,
       readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())

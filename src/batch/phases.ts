@@ -13,6 +13,7 @@ import type { ClosesMatrix } from '../market/closes.ts';
 import { runMetrics } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
 import { runRiskModel } from '../risk/model.ts';
+import { riskSettings } from '../risk/report.ts';
 import { refreshUniverse } from '../universe.ts';
 
 /** What a phase gets: the store, the settings, the date, and data shared across the dates of a run. */
@@ -128,7 +129,7 @@ export const DAILY_PHASES: readonly Phase[] = [
         date,
         readPath: config.readPath,
         maxConcurrentBatches: config.maxConcurrentBatches,
-        risk: { halfLife: config.riskHalfLife, benchmark: config.benchmark },
+        risk: riskSettings(config),
       });
       const failed = r.failures.reduce((s, f) => s + f.portfolioIds.length, 0);
       return done(r.portfolios, failed, {

@@ -27,6 +27,19 @@ export interface RiskSettings {
 
 export const DEFAULT_RISK_SETTINGS: RiskSettings = { halfLife: DEFAULT_HALF_LIFE, benchmark: 'SPY' };
 
+/** The risk settings of a configuration: half-life, benchmark, and the scenarios file if one is named. */
+export function riskSettings(c: {
+  riskHalfLife: number;
+  benchmark: string;
+  scenariosPath: string | undefined;
+}): RiskSettings {
+  return {
+    halfLife: c.riskHalfLife,
+    benchmark: c.benchmark,
+    ...(c.scenariosPath ? { scenarios: loadScenarios(c.scenariosPath) } : {}),
+  };
+}
+
 export interface RiskReport {
   date: string;
   risk_model_date: string;

@@ -8,6 +8,7 @@ import {
   type Position,
 } from '../../portfolios/position.ts';
 import { whatIf } from '../../portfolios/run.ts';
+import { riskSettings } from '../../risk/report.ts';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
 import { HedgeSchema, RiskSchema, StressSchema, VarSchema } from './risk.ts';
@@ -111,10 +112,15 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const date = request.body.date ?? '9999-12-31';
       const { config } = app.deps;
-      const r = await whatIf(app.deps.db, app.deps.pool, positions, date, request.body.equity, 'symbol', {
-        halfLife: config.riskHalfLife,
-        benchmark: config.benchmark,
-      }).catch((e: Error) => {
+      const r = await whatIf(
+        app.deps.db,
+        app.deps.pool,
+        positions,
+        date,
+        request.body.equity,
+        'symbol',
+        riskSettings(config),
+      ).catch((e: Error) => {
         throw new ApiError(400, 'bad_request', e.message);
       });
       const equity = r.day.snapshot.equity;
