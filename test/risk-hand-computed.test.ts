@@ -9,7 +9,9 @@ import { pseudoSolve, symmetricEigen } from '../src/math/dense.ts';
 import { attributeDay } from '../src/risk/attribution.ts';
 import { factorHedge, hedgeOperator, marketHedge } from '../src/risk/hedges.ts';
 import { portfolioRisk, type RiskLookup, type RiskPosition } from '../src/risk/portfolio.ts';
+import { riskSettings } from '../src/risk/report.ts';
 import { loadScenarios, parseScenarios } from '../src/risk/scenarios.ts';
+import { loadConfig } from '../src/config.ts';
 import {
   conditionalMoves,
   resolveHistorical,
@@ -280,6 +282,20 @@ describe('stress tests (METHODOLOGY.md 12)', () => {
       const file = path.join(dir, 's.json');
       writeFileSync(file, '[{"name": "x", "kind": "shock", "shocks": {}}');
       assert.throws(() => loadScenarios(file), /s\.json: .*JSON/);
+      // FU_SCENARIOS_PATH names a file of one's own: it replaces the shipped list, validated alike
+      writeFileSync(file, '[{"name": "Tech wreck", "kind": "shock", "shocks": {"VUG": -0.2}}]');
+      const config = loadConfig({ FU_SCENARIOS_PATH: file, FU_RISK_HALF_LIFE: '21' }, dir);
+      const settings = riskSettings(config);
+      assert.equal(settings.halfLife, 21);
+      assert.deepEqual(
+        settings.scenarios!.map((x) => [x.name, x.kind]),
+        [['Tech wreck', 'shock']],
+      );
+      writeFileSync(file, '[{"name": "Bad", "kind": "shock", "shocks": {"VUG": -2}}]');
+      assert.throws(
+        () => riskSettings(config),
+        /scenario 1 \("Bad"\): shocks\."VUG" must be a finite return above -1/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
