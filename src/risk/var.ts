@@ -23,7 +23,7 @@ export interface VarFigures {
 
 /**
  * Parametric: σ_1d = σ / sqrt(252); VaR_c = z_c σ_1d E; ES_c = φ(z_c) / (1 − c) × σ_1d E.
- * Example: σ = 0.2 × sqrt(252) (a 20% daily σ... i.e. σ_1d = 0.2), E = 100 → VaR_95 = 32.897.
+ * Example: σ = 0.2 × sqrt(252) (so σ_1d = 0.2), E = 100 → VaR_95 = 1.6449 × 20 = 32.897.
  */
 export function parametricVar(sigmaAnnual: number, equity: number): VarFigures {
   const s = (sigmaAnnual / Math.sqrt(252)) * equity;
