@@ -1,16 +1,19 @@
 /**
  * Portfolio benchmark (npm run bench:portfolios): 1,000 portfolios × 50 positions (10% options) over a
- * 10,000-symbol universe, one date: P&L, snapshots, Greeks, exposures and stress tests end to end
- * (`runPortfolios`: bulk reads, compute, batched upserts). Prints a table of medians.
+ * 10,000-symbol universe, one date: P&L, snapshots, Greeks, exposures, risk, VaR, stress tests and
+ * attribution end to end (`runPortfolios`: bulk reads, compute, batched upserts), and the same run with
+ * the risk reports off, so the difference is what they add. Also the what-if of a 500-position book
+ * with its risk (`whatIf`, the server's work without HTTP). Prints tables of medians.
  */
 import { Random } from '../src/demo/random.ts';
 import { runFactors } from '../src/factors/run.ts';
 import { runMetrics } from '../src/metrics/run.ts';
 import { importPrices } from '../src/imports/prices.ts';
 import { optionSymbol } from '../src/portfolios/position.ts';
-import { runPortfolios } from '../src/portfolios/run.ts';
+import { runPortfolios, whatIf } from '../src/portfolios/run.ts';
+import { runRiskModel } from '../src/risk/model.ts';
 import { createUser } from '../src/users/users.ts';
-import { benchServer, freshDatabase, printTable, writeGeneratedUniverse } from './harness.ts';
+import { benchServer, freshDatabase, median, printTable, writeGeneratedUniverse } from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PORTFOLIOS = 1000;
@@ -28,6 +31,7 @@ try {
   for (const date of [P, D]) {
     await runFactors(d.db, d.pool, { date, batchSize: 500 });
     await runMetrics(d.db, d.pool, date);
+    await runRiskModel(d.db, d.pool, { date });
   }
 
   // 1,000 portfolios of 45 stocks and 5 options on stocks of the universe.
@@ -66,36 +70,108 @@ try {
     cols,
   );
   await runPortfolios(d.db, d.pool, { date: P }); // the day before, so D has P&L to compute
-  const total: number[] = [];
-  const phases = { loadMs: [] as number[], computeMs: [] as number[], writeMs: [] as number[] };
-  for (let i = 0; i < RUNS; i++) {
-    // each run writes D from nothing, as the daily batch does (untimed clean-up of the previous run)
-    for (const [table, column] of [
-      ['position_daily_values', 'value_date'],
-      ['portfolio_snapshots', 'snapshot_date'],
-      ['factor_exposures', 'calculation_date'],
-      ['stress_test_results', 'calculation_date'],
-    ] as const) {
-      await d.pool.query(`DELETE FROM ${table} WHERE ${column} = $1`, [D]);
+  const measureRun = async (withRisk: boolean) => {
+    const total: number[] = [];
+    // CPU time of this Node process (not PostgreSQL's): on a shared machine wall time also counts the waits
+    const cpu: number[] = [];
+    const phases = { loadMs: [] as number[], computeMs: [] as number[], writeMs: [] as number[] };
+    for (let i = 0; i < RUNS; i++) {
+      // each run writes D from nothing, as the daily batch does (untimed clean-up of the previous run)
+      for (const [table, column] of [
+        ['position_daily_values', 'value_date'],
+        ['portfolio_snapshots', 'snapshot_date'],
+        ['factor_exposures', 'calculation_date'],
+        ['stress_test_results', 'calculation_date'],
+        ['portfolio_risk', 'calculation_date'],
+        ['portfolio_attribution', 'calculation_date'],
+      ] as const) {
+        await d.pool.query(`DELETE FROM ${table} WHERE ${column} = $1`, [D]);
+      }
+      await d.pool.query(
+        'VACUUM ANALYZE position_daily_values, portfolio_snapshots, factor_exposures, stress_test_results, portfolio_risk, portfolio_attribution',
+      );
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const r = await runPortfolios(d.db, d.pool, { date: D, withRisk });
+      total.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+      for (const k of ['loadMs', 'computeMs', 'writeMs'] as const) phases[k].push(r.timings[k]);
+      if (i === 0)
+        console.log(`${r.portfolios} portfolios, ${r.positions} positions, betas of ${r.betasDate}`);
     }
-    await d.pool.query(
-      'VACUUM ANALYZE position_daily_values, portfolio_snapshots, factor_exposures, stress_test_results',
-    );
+    return { total, cpu, phases };
+  };
+  const off = await measureRun(false);
+  const on = await measureRun(true);
+  const added = on.total.map((x, i) => x - off.total[i]!);
+
+  // what-if: a 500-position book (450 stocks, 50 options) with its risk report, as the route computes it
+  const book = rng
+    .shuffle(stocks)
+    .slice(0, 500)
+    .map((symbol, i) => {
+      const option = i >= 450;
+      return {
+        id: i + 1,
+        symbol: option
+          ? optionSymbol(symbol, '2027-03-19', true, Math.round(last.get(symbol)!) || 1)
+          : symbol,
+        positionType: option ? ('LC' as const) : ('LONG' as const),
+        quantity: option ? 5 : 100,
+        entryPrice: null,
+        entryDate: null,
+        exitDate: null,
+        underlyingSymbol: option ? symbol : null,
+        strikePrice: option ? Math.round(last.get(symbol)!) || 1 : null,
+        expirationDate: option ? '2027-03-19' : null,
+        multiplier: option ? 100 : 1,
+        impliedVolatility: null,
+      };
+    });
+  const whatIfRuns: number[] = [];
+  const whatIfCpu: number[] = [];
+  for (let i = 0; i < Math.max(RUNS, 10); i++) {
     const t0 = performance.now();
-    const r = await runPortfolios(d.db, d.pool, { date: D });
-    total.push(performance.now() - t0);
-    for (const k of ['loadMs', 'computeMs', 'writeMs'] as const) phases[k].push(r.timings[k]);
-    if (i === 0) console.log(`${r.portfolios} portfolios, ${r.positions} positions, betas of ${r.betasDate}`);
+    const c0 = process.cpuUsage();
+    const r = await whatIf(d.db, d.pool, book, D, 50_000_000);
+    whatIfRuns.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    whatIfCpu.push((c.user + c.system) / 1000);
+    if (!r.risk) throw new Error('what-if returned no risk report');
   }
   await d.close();
   printTable(
     `Portfolios: ${PORTFOLIOS} × ${POSITIONS} positions (10% options), 10,000-symbol universe, one date (${RUNS} runs)`,
     [
-      { name: 'end to end (P&L, snapshots, Greeks, exposures, stress)', runsMs: total, note: 'target < 2 s' },
-      { name: '  load (positions, quotes, vols, betas)', runsMs: phases.loadMs },
-      { name: '  compute', runsMs: phases.computeMs },
-      { name: '  write (batches of 100 portfolios)', runsMs: phases.writeMs },
+      {
+        name: 'end to end with risk, VaR, stress, attribution',
+        runsMs: on.total,
+        note: 'target < 2 s',
+      },
+      {
+        name: '  load (positions, quotes, vols, betas, risk inputs, 250-day returns)',
+        runsMs: on.phases.loadMs,
+      },
+      { name: '  compute', runsMs: on.phases.computeMs },
+      { name: '  write (batches of 100 portfolios)', runsMs: on.phases.writeMs },
+      { name: 'end to end without the risk reports', runsMs: off.total },
+      { name: '  load', runsMs: off.phases.loadMs },
+      { name: '  compute', runsMs: off.phases.computeMs },
+      { name: '  write', runsMs: off.phases.writeMs },
+      { name: 'added by risk, VaR, stress, attribution (run by run)', runsMs: added, note: 'target < 0.5 s' },
+      { name: 'Node CPU time, with the risk reports', runsMs: on.cpu },
+      { name: 'Node CPU time, without', runsMs: off.cpu },
+      { name: 'Node CPU time added by the risk reports', runsMs: on.cpu.map((x, i) => x - off.cpu[i]!) },
+      {
+        name: 'what-if, 500 positions, with risk (server work, no HTTP)',
+        runsMs: whatIfRuns,
+        note: 'target < 50 ms',
+      },
     ],
+  );
+  console.log(
+    `\nwhat-if, 500 positions, with risk: median ${median(whatIfRuns).toFixed(1)} ms wall, ${median(whatIfCpu).toFixed(1)} ms Node CPU (runs: ${whatIfRuns.map((x) => x.toFixed(1)).join(', ')} ms)`,
   );
 } finally {
   await done();

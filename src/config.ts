@@ -55,6 +55,12 @@ export interface Config {
   workerConcurrency: number;
   /** A job not finished after this long is taken as lost (its worker died) and retried. */
   jobExpireSeconds: number;
+  /** Half-life (trading days) of the risk model's exponentially weighted covariance. */
+  riskHalfLife: number;
+  /** The benchmark of the tracking error (a symbol held at weight 1). */
+  benchmark: string;
+  /** A stress scenarios file replacing the shipped `src/risk/scenarios.json`, if any. */
+  scenariosPath: string | undefined;
 }
 
 const DEFAULTS: Config = {
@@ -80,6 +86,9 @@ const DEFAULTS: Config = {
   scheduleTimeZone: 'UTC',
   workerConcurrency: 1,
   jobExpireSeconds: 30,
+  riskHalfLife: 63,
+  benchmark: 'SPY',
+  scenariosPath: undefined,
 };
 
 /**
@@ -103,6 +112,17 @@ const shown = (raw: unknown) => JSON.stringify(raw) ?? String(raw);
 const text: Parser<string> = (raw) => {
   if (typeof raw !== 'string' || raw === '') throw new Error(`must be a non-empty string, got ${shown(raw)}`);
   return raw;
+};
+
+const positive: Parser<number> = (raw) => {
+  const n =
+    typeof raw === 'number'
+      ? raw
+      : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw)
+        ? Number(raw)
+        : NaN;
+  if (!(Number.isFinite(n) && n > 0)) throw new Error(`must be a positive number, got ${shown(raw)}`);
+  return n;
 };
 
 /** An IANA time zone the runtime knows ("America/New_York", "UTC"). */
@@ -185,6 +205,9 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   scheduleTimeZone: { env: 'FU_SCHEDULE_TZ', parse: timeZone },
   workerConcurrency: { env: 'FU_WORKER_CONCURRENCY', parse: integer(1, 64) },
   jobExpireSeconds: { env: 'FU_JOB_EXPIRE_SECONDS', parse: integer(2, 3600) },
+  riskHalfLife: { env: 'FU_RISK_HALF_LIFE', parse: positive },
+  benchmark: { env: 'FU_BENCHMARK', parse: (raw) => text(raw).toUpperCase() },
+  scenariosPath: { env: 'FU_SCENARIOS_PATH', parse: text },
 };
 
 /** Configuration that cannot be used; `problems` has one line per bad value or unknown key. */

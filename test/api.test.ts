@@ -187,6 +187,7 @@ describe('GET /api/v1/data/symbols', () => {
         'factor_size_spread',
         'factor_quality_spread',
         'factor_market_beta',
+        'specific_vol',
         'data_quality_score',
       ].sort(),
     );
@@ -328,6 +329,10 @@ describe('portfolios', () => {
       '/positions/factor-exposures',
       '/snapshots',
       '/stress-tests',
+      '/risk',
+      '/var',
+      '/hedges',
+      '/attribution',
     ]) {
       const r = await call(`/api/v1/portfolios/${otherPortfolio}${sub}`, demoToken);
       assert.equal(r.status, 404, sub);
@@ -374,7 +379,7 @@ describe('portfolios', () => {
     );
     assert.equal(snaps[0].daily_pnl, 0);
     const stress = (await call(`/api/v1/portfolios/${id}/stress-tests?date=${D}`, demoToken)).body;
-    assert.equal(stress.scenarios.length, 7);
+    assert.equal(stress.length, 11);
     assert.equal((await call(`/api/v1/portfolios/${id}/snapshots?from=2026-13-01`, demoToken)).status, 400);
   });
 });
@@ -452,6 +457,100 @@ describe('POST /api/v1/analytics/what-if', () => {
   });
 });
 
+describe('risk routes', () => {
+  it('the risk model: a symmetric 6×6 covariance and the 7 proxies', async () => {
+    const r = (await call(`/api/v1/risk-model?date=${D}`, demoToken)).body;
+    assert.equal(r.date, D);
+    assert.equal(r.half_life, 63);
+    assert.deepEqual(r.factors, ['Value', 'Growth', 'Momentum', 'Quality', 'Size', 'Low Volatility']);
+    assert.deepEqual(r.proxies, ['SPY', 'VTV', 'VUG', 'MTUM', 'QUAL', 'IWM', 'USMV']);
+    for (let i = 0; i < 6; i++) {
+      assert.ok(r.covariance[i][i] > 0);
+      for (let j = 0; j < 6; j++) assert.equal(r.covariance[i][j], r.covariance[j][i]);
+    }
+    assert.equal((await call('/api/v1/risk-model?date=2001-01-02', demoToken)).status, 404);
+    assert.equal((await call('/api/v1/risk-model?date=yesterday', demoToken)).status, 400);
+  });
+
+  it("a portfolio's risk, VaR, hedges, stress tests and attribution", async () => {
+    const id = (await call('/api/v1/portfolios', demoToken)).body.portfolios[0].id;
+    const risk = (await call(`/api/v1/portfolios/${id}/risk?date=${D}`, demoToken)).body;
+    assert.equal(risk.date, D);
+    assert.ok(risk.total_risk > 0);
+    assert.ok(Math.abs(risk.total_risk_dollars - risk.total_risk * risk.equity) < 1e-6);
+    const percents = [...risk.factors, ...risk.symbols].reduce(
+      (s: number, c: { percent: number }) => s + c.percent,
+      0,
+    );
+    assert.ok(Math.abs(percents - 1) < 1e-12, String(percents));
+    const byPosition = risk.positions.reduce((s: number, c: { percent: number }) => s + c.percent, 0);
+    assert.ok(Math.abs(byPosition - 1) < 1e-12);
+    const v = (await call(`/api/v1/portfolios/${id}/var?date=${D}`, demoToken)).body;
+    // parametric VaR95 = 1.6448536 × σ / √252 × equity
+    assert.ok(
+      Math.abs(v.parametric.var_95 - (1.6448536269514722 * risk.total_risk_dollars) / Math.sqrt(252)) < 1e-6,
+    );
+    assert.equal(v.historical.days, 250);
+    assert.ok(v.historical.es_99 >= v.historical.var_99);
+    const h = (await call(`/api/v1/portfolios/${id}/hedges?date=${D}`, demoToken)).body;
+    assert.equal(h.etfs.length, 7);
+    assert.ok(h.factor_risk_after < h.factor_risk_before);
+    assert.equal(h.market_hedge.symbol, 'SPY');
+    const stress = (await call(`/api/v1/portfolios/${id}/stress-tests`, demoToken)).body;
+    const rates = stress.find((s: { scenario: string }) => s.scenario === 'Rates +100bp');
+    assert.deepEqual([rates.status, rates.pnl, rates.kind], ['not_applicable', null, 'shock']);
+    assert.match(rates.reason, /TLT/);
+    const a = (await call(`/api/v1/portfolios/${id}/attribution?from=${P}&to=${D}`, demoToken)).body;
+    assert.equal(a.days, 2);
+    const parts = a.factors.reduce((s: number, f: { pnl: number }) => s + f.pnl, 0) + a.specific_pnl;
+    assert.ok(Math.abs(parts - a.total_pnl) < 1e-6);
+    const snaps = (
+      await t.pool.query('SELECT sum(daily_pnl) AS s FROM portfolio_snapshots WHERE portfolio_id = $1', [id])
+    ).rows[0].s;
+    assert.ok(Math.abs(a.total_pnl - snaps) < 1e-6);
+    assert.equal(
+      (await call(`/api/v1/portfolios/${id}/attribution?from=${D}&to=${P}`, demoToken)).status,
+      400,
+    );
+    assert.equal((await call(`/api/v1/portfolios/${id}/risk?date=2001-01-02`, demoToken)).status, 404);
+  });
+
+  it('what-if answers risk, VaR and hedges of the posted book', async () => {
+    const r = await call('/api/v1/analytics/what-if', demoToken, {
+      method: 'POST',
+      body: JSON.stringify({
+        equity: 1e6,
+        date: D,
+        positions: [{ symbol: 'SPY', position_type: 'LONG', quantity: 1000 }],
+      }),
+    });
+    assert.equal(r.status, 200);
+    // a book of SPY alone at weight w: its risk is w × σ_SPY, its tracking error to SPY (1 − w) × σ_SPY, and
+    // its beta to SPY w, so the market hedge sells exactly the position
+    const mv = r.body.positions[0].exposure;
+    const w = mv / 1e6;
+    const te = ((1 - w) / w) * r.body.risk.total_risk;
+    assert.ok(Math.abs(r.body.risk.tracking_error - te) < 1e-12, `${r.body.risk.tracking_error} vs ${te}`);
+    assert.ok(Math.abs(r.body.hedges.market_hedge.notional + mv) < 1e-9 * mv);
+    assert.ok(r.body.var.parametric.var_95 > 0);
+    assert.equal(r.body.stress.length, 11);
+  });
+
+  it('the dashboard sorts by specific volatility and the symbol route shows it', async () => {
+    const rows = (
+      await call(`/api/v1/data/symbols?sort_by=specific_vol&sort_order=desc&limit=5&date=${D}`, demoToken)
+    ).body;
+    const vols = rows.symbols.map((s: { specific_vol: number }) => s.specific_vol);
+    assert.ok(vols.every((v: number) => v > 0));
+    assert.deepEqual(
+      vols,
+      [...vols].sort((a, b) => b - a),
+    );
+    const one = (await call(`/api/v1/data/symbols/${rows.symbols[0].symbol}?date=${D}`, demoToken)).body;
+    assert.equal(one.metrics.specific_vol, vols[0]);
+  });
+});
+
 describe('batch runs', () => {
   it('lists runs; an admin enqueues one (202), the same date again answers 409 with its id, and the run shows every stage', async () => {
     const runs = (await call('/api/v1/batch/runs?limit=6', demoToken)).body.runs;
@@ -482,6 +581,7 @@ describe('batch runs', () => {
           'legacy_positions',
           'market_data',
           'portfolios',
+          'risk_model',
           'symbol_metrics',
           'universe',
         ]);

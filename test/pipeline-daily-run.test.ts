@@ -39,6 +39,7 @@ describe('a daily run on the job engine', () => {
       'legacy_positions',
       'market_data',
       'portfolios',
+      'risk_model',
       'symbol_metrics',
       'universe',
     ]);

@@ -25,6 +25,10 @@ const TABLES: Record<string, string> = {
   position_daily_values: 'position_id, value_date, market_value, exposure, delta, pnl, pnl_method',
   stress_test_results: 'portfolio_id, scenario, calculation_date, pnl',
   position_factor_exposures: 'position_id, factor_id, calculation_date, exposure_value, delta',
+  symbol_specific_risk: 'symbol, calculation_date, specific_vol, observations',
+  risk_models: 'calculation_date, half_life, covariance, proxy_covariance',
+  portfolio_risk: 'portfolio_id, calculation_date, total_risk, factor_risk, specific_risk, var, hedges',
+  portfolio_attribution: 'portfolio_id, calculation_date, daily_pnl',
 };
 async function fingerprint(t: TestDb): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

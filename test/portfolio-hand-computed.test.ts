@@ -10,7 +10,6 @@ import {
   type MarketView,
   type PositionValue,
 } from '../src/portfolios/valuation.ts';
-import { scenarioPnl, scenarioShocks, loadScenarios } from '../src/stress/stress.ts';
 import { position } from './helpers/positions.ts';
 
 const D = '2025-06-02';
@@ -207,34 +206,6 @@ describe('P&L and the snapshot, hand-computed', () => {
       pos({ symbol: 'AAA', positionType: 'LONG', quantity: 10, entryDate: D, entryPrice: 49.5 }),
     );
     assert.equal(v.pnl, 5);
-  });
-});
-
-describe('stress tests', () => {
-  it('scenario P&L = Σ dollar exposure × shock; a scenario on a missing factor is not applicable', () => {
-    const factors = [
-      {
-        id: 11,
-        name: 'Market Beta',
-        method: 'ols_market' as const,
-        longProxy: 'SPY',
-        shortProxy: null,
-        windowDays: 365,
-        minObservations: 30,
-        metricColumn: 'factor_market_beta',
-      },
-    ];
-    const scenarios = loadScenarios();
-    const down = scenarios.find((s) => s.name === 'Market -10%')!;
-    near(scenarioPnl(Float64Array.of(1_000_000), scenarioShocks(down, factors)!), -100_000);
-    assert.equal(
-      scenarioShocks(
-        scenarios.find((s) => s.name === 'Rates +100bp')!,
-        factors,
-      ),
-      null,
-    );
-    assert.ok(scenarios.length >= 8);
   });
 });
 

@@ -185,22 +185,97 @@ describe('portfolios run', () => {
     }
   });
 
-  it('stress results per scenario: market −10% loses a tenth of the market dollar exposure', async () => {
+  it('stress: market −10% moves each factor by its regression on SPY in the stored 7×7 covariance (delta-gamma)', async () => {
+    // Written plainly: with one shocked proxy, E[u | SPY = s] = Σ_(u,SPY) / Σ_(SPY,SPY) × s.
+    const rm = (
+      await t.pool.query('SELECT proxies, proxy_covariance FROM risk_models WHERE calculation_date = $1', [D])
+    ).rows[0];
+    const k = rm.proxies.length;
+    const spy = rm.proxies.indexOf('SPY');
+    const move = (p: string) =>
+      (rm.proxy_covariance[rm.proxies.indexOf(p) * k + spy] / rm.proxy_covariance[spy * k + spy]) * -0.1;
+    const factors = (
+      await t.pool.query(
+        "SELECT id, long_proxy FROM factor_definitions WHERE method = 'ridge_regression' ORDER BY display_order",
+      )
+    ).rows;
     const { rows } = await t.pool.query(
-      `SELECT s.portfolio_id, s.pnl, e.exposure_dollar FROM stress_test_results s
-         JOIN factor_exposures e ON e.portfolio_id = s.portfolio_id AND e.calculation_date = s.calculation_date AND e.factor_id = 11 AND e.source = 'symbol'
-        WHERE s.scenario = 'Market -10%' AND s.calculation_date = $1`,
+      `SELECT v.portfolio_id, coalesce(p.underlying_symbol, p.symbol) AS sym, v.exposure, v.gamma, v.price,
+              p.quantity * p.multiplier AS size
+         FROM position_daily_values v JOIN positions p ON p.id = v.position_id
+        WHERE v.value_date = $1 AND v.pnl_method <> 'expired'`,
+      [D],
+    );
+    const expected = new Map<number, number>();
+    for (const r of rows) {
+      const betas = (
+        await t.pool.query(
+          'SELECT factor_id, beta FROM symbol_factor_exposures WHERE symbol = $1 AND calculation_date = $2',
+          [r.sym, D],
+        )
+      ).rows;
+      if (r.exposure === null || betas.length === 0) continue;
+      const R = factors.reduce(
+        (acc: number, f: { id: number; long_proxy: string }) =>
+          acc + betas.find((b) => b.factor_id === f.id)!.beta * move(f.long_proxy),
+        0,
+      );
+      const g = r.gamma === null ? 0 : r.size * r.gamma * r.price ** 2;
+      expected.set(r.portfolio_id, (expected.get(r.portfolio_id) ?? 0) + r.exposure * R + 0.5 * g * R * R);
+    }
+    const stored = (
+      await t.pool.query(
+        "SELECT portfolio_id, pnl, status FROM stress_test_results WHERE scenario = 'Market -10%' AND calculation_date = $1",
+        [D],
+      )
+    ).rows;
+    assert.equal(stored.length, 3);
+    for (const r of stored) {
+      assert.equal(r.status, 'applied');
+      const e = expected.get(r.portfolio_id)!;
+      assert.ok(Math.abs(r.pnl - e) <= 1e-9 * Math.max(1, Math.abs(e)), `${r.pnl} vs ${e}`);
+    }
+    const na = (
+      await t.pool.query(
+        "SELECT DISTINCT scenario, kind, reason FROM stress_test_results WHERE calculation_date = $1 AND status = 'not_applicable' ORDER BY scenario",
+        [D],
+      )
+    ).rows;
+    // the demo market starts in 2023: the three historical windows have no closes; TLT is no proxy
+    assert.deepEqual(
+      na.map((r) => r.scenario),
+      ['2018 Q4 selloff', '2022 rate shock', 'COVID crash', 'Rates +100bp'],
+    );
+    assert.match(na.find((r) => r.scenario === 'Rates +100bp').reason, /TLT/);
+  });
+
+  it('risk, VaR and attribution are stored per portfolio; the attribution adds up to the daily P&L', async () => {
+    const { rows } = await t.pool.query(
+      `SELECT r.total_risk, r.factor_risk, r.specific_risk, r.report, r.var, a.daily_pnl, a.factor_pnl, a.specific_pnl, s.daily_pnl AS snap_pnl
+         FROM portfolio_risk r JOIN portfolio_attribution a USING (portfolio_id, calculation_date)
+         JOIN portfolio_snapshots s ON s.portfolio_id = r.portfolio_id AND s.snapshot_date = r.calculation_date
+        WHERE r.calculation_date = $1`,
       [D],
     );
     assert.equal(rows.length, 3);
-    for (const r of rows) assert.ok(Math.abs(r.pnl + 0.1 * r.exposure_dollar) < 1e-6);
-    const count = (
-      await t.pool.query(
-        'SELECT count(DISTINCT scenario)::int AS n FROM stress_test_results WHERE calculation_date = $1',
-        [D],
-      )
-    ).rows[0].n;
-    assert.equal(count, 7, 'the rates scenario needs a TLT factor, which the default model has not');
+    for (const r of rows) {
+      assert.ok(Math.abs(r.total_risk ** 2 - r.factor_risk ** 2 - r.specific_risk ** 2) < 1e-12);
+      const parts = [...r.report.factors, ...r.report.symbols].reduce(
+        (s: number, c: { contribution: number }) => s + c.contribution,
+        0,
+      );
+      assert.ok(Math.abs(parts - r.total_risk) < 1e-12);
+      assert.equal(r.var.historical.days, 250);
+      assert.ok(r.var.parametric.var_99 > r.var.parametric.var_95);
+      assert.equal(r.daily_pnl, r.snap_pnl);
+      const sum =
+        Object.values(r.factor_pnl as Record<string, number>).reduce((s, v) => s + v, 0) + r.specific_pnl;
+      assert.ok(Math.abs(sum - r.daily_pnl) <= 1e-9 * Math.max(1, Math.abs(r.daily_pnl)));
+      assert.ok(
+        Object.values(r.factor_pnl).some((v) => v !== 0),
+        'exposures of the previous day exist',
+      );
+    }
   });
 
   it('the legacy read path gives the same exposures as the symbol path', async () => {
@@ -282,8 +357,47 @@ describe('what-if from the command line', () => {
     );
     assert.match(stdout, new RegExp(`What-if on ${D} \\(betas of ${D}\\), equity 500,000.00`));
     assert.match(stdout, /^Market Beta +-?\d/m);
-    assert.match(stdout, /^Market -10% +-?[\d,]+\.\d\d/m);
+    assert.match(stdout, /^Market -10% +shock +-?[\d,]+ +-?\d+\.\d\d%/m);
+    assert.match(stdout, /^total risk +\d+\.\d\d% +[\d,]+$/m);
     const stored = (await t.pool.query('SELECT count(*)::int AS n FROM portfolios')).rows[0].n;
     assert.equal(stored, 3, 'nothing stored');
+  });
+});
+
+describe('risk report from the command line', () => {
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [path.resolve('bin/factor-universe.js'), 'risk', ...args], {
+      env: { ...process.env, DATABASE_URL: t.url },
+    });
+
+  it("prints a portfolio's stored risk, VaR, stress tests, attribution and hedges", async () => {
+    const stored = (
+      await t.pool.query(
+        "SELECT r.total_risk, r.equity FROM portfolio_risk r JOIN portfolios p ON p.id = r.portfolio_id WHERE p.name = 'Long/Short Equity' AND r.calculation_date = $1",
+        [D],
+      )
+    ).rows[0];
+    const { stdout } = await cli('Long/Short Equity', '--date', D);
+    assert.match(stdout, new RegExp(`^Risk of Long/Short Equity on ${D}`, 'm'));
+    const pctText = `${(stored.total_risk * 100).toFixed(2)}%`;
+    const dollars = Math.round(stored.total_risk * stored.equity).toLocaleString('en-US');
+    assert.match(stdout, new RegExp(`^total risk +${pctText.replace('.', '\\.')} +${dollars}$`, 'm'));
+    assert.match(stdout, /^parametric +[\d,]+ +[\d,]+ +[\d,]+ +[\d,]+$/m);
+    assert.match(stdout, /^historical \(250 days\)/m);
+    assert.match(stdout, /^Rates \+100bp +shock +n\/a$/m);
+    assert.match(stdout, /^ {2}n\/a Rates \+100bp: it shocks only TLT/m);
+    assert.match(stdout, /^market hedge alone: SPY/m);
+  });
+
+  it('refuses a bad date (usage, exit 2) and an unknown portfolio (exit 1)', async () => {
+    await assert.rejects(
+      cli('Long/Short Equity', '--date', '2026-13-01'),
+      (e: { code: number; stderr: string }) => {
+        return e.code === 2 && /--date must be a date/.test(e.stderr);
+      },
+    );
+    await assert.rejects(cli('No such book', '--date', D), (e: { code: number; stderr: string }) => {
+      return e.code === 1 && /no portfolio "No such book"/.test(e.stderr);
+    });
   });
 });

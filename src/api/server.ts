@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
+import { riskRoutes } from './routes/risk.ts';
 import { symbolRoutes } from './routes/symbols.ts';
 
 export interface ApiDeps {
@@ -150,6 +151,7 @@ export async function buildServer(
     await secured.register(symbolRoutes, { prefix: '/api/v1/data' });
     await secured.register(portfolioRoutes, { prefix: '/api/v1/portfolios' });
     await secured.register(analyticsRoutes, { prefix: '/api/v1/analytics' });
+    await secured.register(riskRoutes, { prefix: '/api/v1' });
     await secured.register(batchRoutes, { prefix: '/api/v1/batch' });
   });
   return app;

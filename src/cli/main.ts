@@ -69,6 +69,12 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'factor exposures of hypothetical positions (a portfolio CSV), stored nowhere',
     load: () => import('./what-if.ts').then((m) => m.whatIf),
   },
+  risk: {
+    usage: 'risk PORTFOLIO --date YYYY-MM-DD',
+    summary:
+      "a portfolio's risk report (by id or name): risk, contributions, VaR, stress, attribution, hedges",
+    load: () => import('./risk.ts').then((m) => m.risk),
+  },
   'batch run': {
     usage: 'batch run [--date YYYY-MM-DD] [--force] [--no-wait] [--verbose] [--concurrency N]',
     summary:

@@ -1,6 +1,7 @@
 import { readPositionsCsv } from '../imports/portfolio.ts';
 import { whatIf as runWhatIf } from '../portfolios/run.ts';
 import { formatTable } from '../table.ts';
+import { formatRiskDay } from './risk.ts';
 import { dateOption, num, onePath, pct, positiveNumber, type CommandModule } from './options.ts';
 
 export const whatIf: CommandModule = {
@@ -42,13 +43,7 @@ export const whatIf: CommandModule = {
         ]),
       ),
     );
-    console.log('');
-    console.log(
-      formatTable(
-        ['stress scenario', 'P&L', 'of equity'],
-        day.stress.map((s) => [s.scenario, num(s.pnl), pct(s.pnl / day.snapshot.equity)]),
-      ),
-    );
+    if (r.risk) console.log(`\n${formatRiskDay(r.risk, 'the book')}`);
     return 0;
   },
 };

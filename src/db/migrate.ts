@@ -4,6 +4,7 @@ import * as m0002 from './migrations/0002_factor_skips.ts';
 import * as m0003 from './migrations/0003_portfolio_analytics.ts';
 import * as m0004 from './migrations/0004_realized_vol.ts';
 import * as m0005 from './migrations/0005_pipeline.ts';
+import * as m0006 from './migrations/0006_risk_model.ts';
 import * as m0007 from './migrations/0007_outcomes.ts';
 import type { Database } from './schema.ts';
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_portfolio_analytics': m0003,
   '0004_realized_vol': m0004,
   '0005_pipeline': m0005,
+  '0006_risk_model': m0006,
   '0007_outcomes': m0007,
 };
 

@@ -117,6 +117,7 @@ export interface SymbolDailyMetricsTable {
   factor_market_beta: number | null;
   data_quality_score: number | null;
   realized_vol: number | null;
+  specific_vol: number | null;
   updated_at: Timestamp;
 }
 
@@ -238,9 +239,59 @@ export interface StressTestResultsTable {
   portfolio_id: number;
   scenario: string;
   calculation_date: IsoDate;
-  pnl: number;
-  pnl_pct: number;
+  /** null when the scenario is not applicable. */
+  pnl: number | null;
+  pnl_pct: number | null;
   shocks: JSONColumnType<Record<string, number>>;
+  kind: Generated<'shock' | 'historical'>;
+  status: Generated<'applied' | 'not_applicable'>;
+  reason: string | null;
+  computed_at: Timestamp;
+}
+
+export interface SymbolSpecificRiskTable {
+  symbol: string;
+  calculation_date: IsoDate;
+  specific_vol: number;
+  observations: number;
+  computed_at: Timestamp;
+}
+
+export interface RiskModelsTable {
+  calculation_date: IsoDate;
+  half_life: number;
+  window_days: number;
+  factors: string[];
+  covariance: number[];
+  observations: number;
+  proxies: string[];
+  proxy_covariance: number[];
+  proxy_observations: number;
+  computed_at: Timestamp;
+}
+
+export interface PortfolioRiskTable {
+  portfolio_id: number;
+  calculation_date: IsoDate;
+  risk_model_date: IsoDate;
+  half_life: number;
+  equity: number;
+  total_risk: number;
+  factor_risk: number;
+  specific_risk: number;
+  tracking_error: number | null;
+  report: JSONColumnType<Record<string, unknown>>;
+  var: JSONColumnType<Record<string, unknown>>;
+  hedges: JSONColumnType<Record<string, unknown>>;
+  computed_at: Timestamp;
+}
+
+export interface PortfolioAttributionTable {
+  portfolio_id: number;
+  calculation_date: IsoDate;
+  daily_pnl: number;
+  factor_pnl: JSONColumnType<Record<string, number>>;
+  specific_pnl: number;
   computed_at: Timestamp;
 }
 
@@ -304,4 +355,8 @@ export interface Database {
   batch_jobs: BatchJobsTable;
   position_daily_values: PositionDailyValuesTable;
   stress_test_results: StressTestResultsTable;
+  symbol_specific_risk: SymbolSpecificRiskTable;
+  risk_models: RiskModelsTable;
+  portfolio_risk: PortfolioRiskTable;
+  portfolio_attribution: PortfolioAttributionTable;
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { copyRows } from '../db/copy.ts';
 import { loadCloses, type ClosesMatrix } from '../market/closes.ts';
 import { addDays } from '../dates.ts';
-import { computeBetas, type BetaResult, type BetaSkip } from './engine.ts';
+import { computeBetas, type BetaResult, type BetaSkip, type SpecificResult } from './engine.ts';
 import { lookbackDays, proxySymbols, type FactorModel } from './model.ts';
 import { returnsFromCloses } from './panel.ts';
 
@@ -10,8 +10,8 @@ import { returnsFromCloses } from './panel.ts';
 export interface FactorBlock {
   /** (symbol, date) pairs computed. */
   computed: number;
-  /** Per trading day computed, the engine's results and skips. */
-  days: { date: string; results: BetaResult[]; skips: BetaSkip[] }[];
+  /** Per trading day computed, the engine's results, skips and specific volatilities. */
+  days: { date: string; results: BetaResult[]; skips: BetaSkip[]; specific: SpecificResult[] }[];
   timings: { loadMs: number; computeMs: number };
 }
 
@@ -77,7 +77,7 @@ export async function computeFactorBlock(
     });
     if (end < 0 || targets.length === 0) continue;
     const r = computeBetas(panel, model, end, targets);
-    out.days.push({ date, results: r.results, skips: r.skips });
+    out.days.push({ date, results: r.results, skips: r.skips, specific: r.specific });
     out.computed += targets.length;
   }
   out.timings.computeMs = performance.now() - t0;
@@ -106,7 +106,7 @@ export async function saveFactorBlock(
       dates.push(date);
       syms.push(r.symbol);
     }
-    for (const table of ['symbol_factor_exposures', 'symbol_factor_skips'])
+    for (const table of ['symbol_factor_exposures', 'symbol_factor_skips', 'symbol_specific_risk'])
       await client.query(
         `DELETE FROM ${table} t USING unnest($1::date[], $2::text[]) AS x(d, s)
           WHERE t.calculation_date = x.d AND t.symbol = x.s`,
@@ -122,6 +122,16 @@ export async function saveFactorBlock(
       'symbol_factor_exposures',
       ['symbol', 'factor_id', 'calculation_date', 'beta', 'r_squared', 'observations', 'quality_flag'],
       results,
+    );
+  const specific = block.days.flatMap((d) =>
+    d.specific.map((r) => [r.symbol, d.date, r.specificVol, r.observations]),
+  );
+  if (specific.length > 0)
+    await copyRows(
+      client,
+      'symbol_specific_risk',
+      ['symbol', 'calculation_date', 'specific_vol', 'observations'],
+      specific,
     );
   const skips = block.days.flatMap((d) =>
     d.skips.map((s) => [s.symbol, s.factorId, d.date, s.reason, s.observations]),

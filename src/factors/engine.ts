@@ -37,11 +37,26 @@ export interface BetaSkip {
   observations: number;
 }
 
+/**
+ * A symbol's specific (idiosyncratic) volatility, METHODOLOGY.md 10: from the residuals of its ridge
+ * fit over its n sample days, `sqrt(252 × Σ e² / (n − 1))`, annualised.
+ */
+export interface SpecificResult {
+  symbol: string;
+  specificVol: number;
+  observations: number;
+}
+
 export interface EngineOutput {
   date: string;
   results: BetaResult[];
   skips: BetaSkip[];
+  /** One per symbol with a ridge result (computed in the same pass, from the same operator). */
+  specific: SpecificResult[];
 }
+
+/** Trading days per year: annualises daily variances. */
+export const TRADING_DAYS_PER_YEAR = 252;
 
 /**
  * @param end index in `panel.dates` of the calculation date (a trading day)
@@ -53,7 +68,7 @@ export function computeBetas(
   end: number,
   symbols: readonly number[],
 ): EngineOutput {
-  const out: EngineOutput = { date: panel.dates[end]!, results: [], skips: [] };
+  const out: EngineOutput = { date: panel.dates[end]!, results: [], skips: [], specific: [] };
   const index = new Map(panel.symbols.map((s, i) => [s, i]));
   computeRidge(panel, model, end, symbols, index, out);
   for (const f of model.factors) {
@@ -141,6 +156,7 @@ function computeRidge(
   let common: PreparedRidge | null | undefined;
 
   const betas = new Float64Array(k);
+  const residual = { ssr: 0 };
   const y = new Float64Array(days.length);
   for (const s of symbols) {
     const r = row(panel, s);
@@ -170,12 +186,17 @@ function computeRidge(
       for (const f of factors) skip(out, panel.symbols[s]!, f, 'degenerate_factor', n);
       continue;
     }
-    const r2 = ridgeFit(prepared, y.subarray(0, n), betas);
+    const r2 = ridgeFit(prepared, y.subarray(0, n), betas, residual);
     if (!fitIsFinite(betas, r2)) {
       for (const f of factors) skip(out, panel.symbols[s]!, f, 'degenerate_series', n);
       continue;
     }
     factors.forEach((f, j) => record(out, model, panel.symbols[s]!, f, betas[j]!, r2, n, windowTradingDays));
+    out.specific.push({
+      symbol: panel.symbols[s]!,
+      specificVol: Math.sqrt((TRADING_DAYS_PER_YEAR * residual.ssr) / (n - 1)),
+      observations: n,
+    });
   }
 }
 

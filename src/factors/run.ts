@@ -105,13 +105,15 @@ export async function runFactors(
   t0 = performance.now();
   const resultsBySymbol = groupBySymbol(out.results);
   const skipsBySymbol = groupBySymbol(out.skips);
+  const specificBySymbol = groupBySymbol(out.specific);
   const symbols = targets.map((i) => panel.symbols[i]!);
   const batches: string[][] = [];
   for (let i = 0; i < symbols.length; i += batchSize) batches.push(symbols.slice(i, i + batchSize));
   const save = async (batch: string[]): Promise<void> => {
     const results: BetaResult[] = batch.flatMap((s) => resultsBySymbol.get(s) ?? []);
     const skips: BetaSkip[] = batch.flatMap((s) => skipsBySymbol.get(s) ?? []);
-    await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force));
+    const specific = batch.flatMap((s) => specificBySymbol.get(s) ?? []);
+    await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force, specific));
     result.betasWritten += results.length;
     for (const s of skips) result.skipped[s.reason]++;
   };

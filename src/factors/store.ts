@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { addDays } from '../dates.ts';
 import { loadCloses } from '../market/closes.ts';
-import type { BetaResult, BetaSkip } from './engine.ts';
+import type { BetaResult, BetaSkip, SpecificResult } from './engine.ts';
 import type { FactorModel } from './model.ts';
 import { returnsFromCloses, type ReturnsPanel } from './panel.ts';
 
@@ -41,7 +41,8 @@ export async function symbolsNeedingBetas(
 }
 
 /**
- * Writes one batch's betas and skips for `date` as bulk upserts; unchanged rows are not rewritten.
+ * Writes one batch's betas, skips and specific volatilities for `date` as bulk upserts; unchanged
+ * rows are not rewritten.
  * With `replace` (a forced recomputation) it also removes rows of these symbols that the new
  * computation no longer produces; symbols computed for the first time have none to remove.
  */
@@ -52,6 +53,7 @@ export async function saveBetas(
   results: readonly BetaResult[],
   skips: readonly BetaSkip[],
   replace: boolean,
+  specific: readonly SpecificResult[] = [],
 ): Promise<void> {
   if (results.length > 0)
     await client.query(
@@ -87,7 +89,25 @@ export async function saveBetas(
         skips.map((s) => s.observations),
       ],
     );
+  if (specific.length > 0)
+    await client.query(
+      `INSERT INTO symbol_specific_risk AS r (symbol, calculation_date, specific_vol, observations)
+     SELECT s, $1, v, o FROM unnest($2::text[], $3::float8[], $4::int[]) AS x(s, v, o)
+     ON CONFLICT (calculation_date, symbol) DO UPDATE
+       SET specific_vol = EXCLUDED.specific_vol, observations = EXCLUDED.observations, computed_at = now()
+       WHERE (r.specific_vol, r.observations) IS DISTINCT FROM (EXCLUDED.specific_vol, EXCLUDED.observations)`,
+      [
+        date,
+        specific.map((r) => r.symbol),
+        specific.map((r) => r.specificVol),
+        specific.map((r) => r.observations),
+      ],
+    );
   if (!replace) return;
+  await client.query(
+    'DELETE FROM symbol_specific_risk WHERE calculation_date = $1 AND symbol = ANY($2) AND NOT (symbol = ANY($3))',
+    [date, symbols, specific.map((r) => r.symbol)],
+  );
   for (const [table, keep] of [
     ['symbol_factor_exposures', results],
     ['symbol_factor_skips', skips],

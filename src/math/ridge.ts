@@ -67,9 +67,16 @@ export function prepareRidge(x: Float64Array, n: number, k: number, alpha: numbe
 /**
  * Betas and in-sample R² of one series y (length n) on a prepared design.
  * `betas` receives k values; returns R², or NaN when y is constant (SST = 0), in which case the
- * betas are 0.
+ * betas are 0. `residual`, when given, receives the sum of squared residuals of the fit (intercept
+ * included, before any cap): Σ (y_t − ȳ − Σ_j xc_tj β_j)², 0 for a constant y. It falls out of the
+ * R² computation, so the risk model's specific volatility costs no second regression.
  */
-export function ridgeFit(p: PreparedRidge, y: Float64Array, betas: Float64Array): number {
+export function ridgeFit(
+  p: PreparedRidge,
+  y: Float64Array,
+  betas: Float64Array,
+  residual?: { ssr: number },
+): number {
   const { n, k, m, xc } = p;
   let ybar = 0;
   for (let t = 0; t < n; t++) ybar += y[t]!;
@@ -78,6 +85,7 @@ export function ridgeFit(p: PreparedRidge, y: Float64Array, betas: Float64Array)
   for (let t = 0; t < n; t++) sst += (y[t]! - ybar) ** 2;
   if (sst === 0) {
     betas.fill(0);
+    if (residual) residual.ssr = 0;
     return NaN;
   }
   for (let j = 0; j < k; j++) {
@@ -92,5 +100,6 @@ export function ridgeFit(p: PreparedRidge, y: Float64Array, betas: Float64Array)
     for (let j = 0; j < k; j++) fit += xc[t * k + j]! * betas[j]!;
     ssr += (y[t]! - ybar - fit) ** 2;
   }
+  if (residual) residual.ssr = ssr;
   return 1 - ssr / sst;
 }

@@ -105,7 +105,15 @@ export async function saveMetricsDay(
     .map((f) => `max(beta) FILTER (WHERE factor_id = ${Number(f.id)}) AS ${f.metricColumn}`)
     .join(', ');
   const factorCols = factors.map((f) => f.metricColumn);
-  const columns = [...SCORED, 'company_name', 'sector', 'industry', ...factorCols, 'realized_vol'];
+  const columns = [
+    ...SCORED,
+    'company_name',
+    'sector',
+    'industry',
+    ...factorCols,
+    'realized_vol',
+    'specific_vol',
+  ];
   const scored = [...SCORED, ...factorCols];
   const res = await client.query(
     `WITH x AS (
@@ -113,11 +121,13 @@ export async function saveMetricsDay(
          AS x(symbol, current_price, ${PERIODS.join(', ')}, realized_vol)
      ),
      b AS (SELECT symbol${pivot ? `, ${pivot}` : ''} FROM symbol_factor_exposures WHERE calculation_date = $1 AND symbol = ANY($2) GROUP BY symbol),
+     sv AS (SELECT symbol, specific_vol FROM symbol_specific_risk WHERE calculation_date = $1 AND symbol = ANY($2)),
      rows AS (
        SELECT x.symbol, $1::date AS metric_date, x.current_price, ${PERIODS.map((p) => `x.${p}`).join(', ')},
               cp.market_cap, cp.enterprise_value, cp.pe_ratio, cp.ps_ratio, cp.pb_ratio, cp.company_name, cp.sector, cp.industry,
-              ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol
+              ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol, sv.specific_vol
          FROM x LEFT JOIN company_profiles cp ON cp.symbol = x.symbol LEFT JOIN b ON b.symbol = x.symbol
+              LEFT JOIN sv ON sv.symbol = x.symbol
      )
      INSERT INTO symbol_daily_metrics AS m (symbol, metric_date, ${columns.join(', ')}, data_quality_score)
      SELECT rows.*, 100.0 * num_nonnulls(${scored.map((c) => `rows.${c}`).join(', ')}) / ${scored.length} FROM rows

@@ -9,6 +9,11 @@ import { importPrices } from '../imports/prices.ts';
 import { writeLegacyExposures } from '../legacy/position-exposures.ts';
 import { computeMetricsBlock, saveMetricsDay } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
+import { ridgeFactors } from '../factors/model.ts';
+import { loadPanel } from '../factors/store.ts';
+import { computeRiskModel, stressProxies } from '../risk/model.ts';
+import { riskSettings } from '../risk/report.ts';
+import { saveRiskModel } from '../risk/store.ts';
 import { refreshUniverse } from '../universe.ts';
 import type { DayContext } from './context.ts';
 import { portfolioShard, shardCount, symbolShard } from './partitions.ts';
@@ -19,7 +24,7 @@ import { portfolioShard, shardCount, symbolShard } from './partitions.ts';
  * (engine.ts) orders them from these declarations and runs each (stage, date block, partition) as a
  * job; this file is the one place to read the flow:
  *
- *   market_data ─► universe ─► factor_betas ─► symbol_metrics ─► portfolios ─► (next block's portfolios)
+ *   market_data ─► universe ─► factor_betas ─► risk_model ─► symbol_metrics ─► portfolios ─► (next block's)
  *                          └─► legacy_positions (while dual-write is on)
  *
  * Stages of scope `run` run once for the run's whole range, before its trading days are known (a day
@@ -110,7 +115,7 @@ const FACTOR_BETAS: Stage = {
   description: 'the factor betas of every universe symbol (one shard of symbols per partition)',
   after: ['universe'],
   reads: ['market_data_cache', 'symbol_universe', 'factor_definitions'],
-  writes: ['symbol_factor_exposures', 'symbol_factor_skips'],
+  writes: ['symbol_factor_exposures', 'symbol_factor_skips', 'symbol_specific_risk'],
   scope: 'block',
   partitions: (client, config) => shardCount(client, 'symbol_universe', config.symbolShardSize),
   run: async ({ pool, days, partition, force }) => {
@@ -130,11 +135,52 @@ const FACTOR_BETAS: Stage = {
   },
 };
 
+const RISK_MODEL: Stage = {
+  name: 'risk_model',
+  description: 'the factor and proxy covariances of each day (specific vols come with the betas)',
+  after: ['factor_betas'],
+  reads: ['market_data_cache'],
+  writes: ['risk_models'],
+  scope: 'block',
+  run: async ({ pool, days, config }) => {
+    const model = days[0]!.model;
+    const windowDays = ridgeFactors(model)[0]?.windowDays ?? 365;
+    // the proxies' closes once for the block and its window; then one small computation per day
+    const panel = await loadPanel(
+      pool,
+      model,
+      days[0]!.date,
+      days.at(-1)!.date,
+      windowDays,
+      stressProxies(model),
+    );
+    const models = days.flatMap(
+      (d) => computeRiskModel(panel, model, panel.dates.indexOf(d.date), config.riskHalfLife) ?? [],
+    );
+    return {
+      items: models.length,
+      details:
+        models.length < days.length
+          ? { note: `${days.length - models.length} day(s) without a model: a proxy lacks returns` }
+          : {},
+      save: async (client) => {
+        for (const m of models) await saveRiskModel(client, m);
+      },
+    };
+  },
+};
+
 const SYMBOL_METRICS: Stage = {
   name: 'symbol_metrics',
-  description: 'returns, valuation and betas per symbol and day (symbol_daily_metrics)',
+  description: 'returns, valuation, betas and specific vol per symbol and day (symbol_daily_metrics)',
   after: ['factor_betas'],
-  reads: ['market_data_cache', 'symbol_universe', 'company_profiles', 'symbol_factor_exposures'],
+  reads: [
+    'market_data_cache',
+    'symbol_universe',
+    'company_profiles',
+    'symbol_factor_exposures',
+    'symbol_specific_risk',
+  ],
   writes: ['symbol_daily_metrics'],
   scope: 'block',
   partitions: (client, config) => shardCount(client, 'symbol_universe', config.symbolShardSize),
@@ -158,8 +204,9 @@ const SYMBOL_METRICS: Stage = {
 
 const PORTFOLIOS: Stage = {
   name: 'portfolios',
-  description: 'P&L, market values, snapshots, Greeks, stress tests and factor exposures',
-  after: ['symbol_metrics'],
+  description:
+    'P&L, market values, snapshots, Greeks, factor exposures, risk, VaR, stress tests, attribution',
+  after: ['symbol_metrics', 'risk_model'],
   reads: [
     'positions',
     'market_data_cache',
@@ -167,12 +214,20 @@ const PORTFOLIOS: Stage = {
     'symbol_factor_exposures',
     'portfolio_snapshots',
   ],
-  writes: ['portfolio_snapshots', 'position_daily_values', 'factor_exposures', 'stress_test_results'],
+  writes: [
+    'portfolio_snapshots',
+    'position_daily_values',
+    'factor_exposures',
+    'stress_test_results',
+    'portfolio_risk',
+    'portfolio_attribution',
+  ],
   scope: 'block',
   sequential: true,
   partitions: (client, config) => shardCount(client, 'portfolios', config.portfolioShardSize),
   run: async ({ db, pool, days, partition, config }) => {
     const portfolioIds = await portfolioShard(pool, partition);
+    const risk = riskSettings(config);
     let positions = 0;
     const failures: unknown[] = [];
     // Day by day: each day's equity rolls forward from the snapshot the previous day wrote.
@@ -183,6 +238,7 @@ const PORTFOLIOS: Stage = {
         portfolioIds,
         readPath: config.readPath,
         maxConcurrentBatches: config.maxConcurrentBatches,
+        risk,
       });
       positions += r.positions;
       failures.push(...r.failures);
@@ -212,6 +268,7 @@ export const STAGES: readonly Stage[] = [
   MARKET_DATA,
   UNIVERSE,
   FACTOR_BETAS,
+  RISK_MODEL,
   SYMBOL_METRICS,
   PORTFOLIOS,
   LEGACY_POSITIONS,

@@ -1,6 +1,5 @@
 import type { ReadPath } from '../config.ts';
 import type { FactorModel } from '../factors/model.ts';
-import { scenarioPnl, type AppliedScenario } from '../stress/stress.ts';
 import { portfolioExposure } from './exposures.ts';
 import { snapshot, type PreviousDay } from './snapshot.ts';
 import type { PortfolioDay } from './store.ts';
@@ -31,7 +30,7 @@ export function betasFor(
 
 /**
  * One portfolio's day, in the seed's order: value positions and their P&L, roll the equity forward
- * into a snapshot, weight by that equity for the factor exposures, then shock the exposures.
+ * into a snapshot, weight by that equity for the factor exposures (risk and stress tests: src/risk/).
  * `previous` is null on the portfolio's first day (P&L 0, equity = its equity balance).
  */
 export function analysePortfolio(
@@ -42,16 +41,10 @@ export function analysePortfolio(
   equityBalance: number,
   betas: (v: PositionValue) => Float64Array | undefined,
   model: FactorModel,
-  scenarios: readonly AppliedScenario[],
   settings: OptionSettings,
 ): PortfolioDay {
   const values = positions.map((p) => valuePosition(p, market, previous === null, settings));
   const snap = snapshot(values, previous ?? { equity: equityBalance, cumulativePnl: 0 });
   const exposure = portfolioExposure(values, betas, model.factors.length, snap.equity);
-  const stress = scenarios.map((s) => ({
-    scenario: s.name,
-    pnl: scenarioPnl(exposure.dollar, s.shocks),
-    shocks: s.byFactor,
-  }));
-  return { portfolioId, values, snapshot: snap, exposure, stress };
+  return { portfolioId, values, snapshot: snap, exposure };
 }

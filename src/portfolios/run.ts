@@ -5,7 +5,8 @@ import { withTransaction } from '../db/transaction.ts';
 import { runLimited } from '../run-limited.ts';
 import { loadModel, volatilityWindowDays, type FactorModel } from '../factors/model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
-import { applyScenarios, loadScenarios, type Scenario } from '../stress/stress.ts';
+import { loadRiskContext, riskDays, type RiskDay, type RiskSettings } from '../risk/report.ts';
+import { saveRiskDays } from '../risk/store.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
 import { loadMarketView } from './market.ts';
 import { isOption } from './position.ts';
@@ -33,7 +34,10 @@ export interface PortfolioRunOptions {
   maxConcurrentBatches?: number;
   portfolioIds?: number[];
   options?: OptionSettings;
-  scenarios?: Scenario[];
+  /** Risk model half-life, benchmark and stress scenarios (METHODOLOGY.md 10–13). */
+  risk?: RiskSettings;
+  /** Compute and store risk, VaR, stress tests and attribution (default true; the benchmark turns it off to measure it). */
+  withRisk?: boolean;
   /** The factor model, already loaded (the pipeline's day context); `date` is then a trading day. */
   model?: FactorModel;
 }
@@ -106,7 +110,6 @@ export async function runPortfolios(
   const batchSize = o.batchSize ?? 100;
   const settings = o.options ?? DEFAULT_OPTION_SETTINGS;
   const model = o.model ?? (await loadModel(db));
-  const scenarios = applyScenarios(o.scenarios ?? loadScenarios(), model.factors);
   const date = o.model ? o.date : await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, o.date);
   if (!date) throw new Error(`no trading day on or before ${o.date}`);
 
@@ -119,6 +122,9 @@ export async function runPortfolios(
   const positions = await openPositions(db, date, ids);
   const previous = await previousSnapshots(pool, date, ids);
   const { market, sources, betasDate } = await loadInputs(pool, model, date, positions, readPath);
+  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
+  const riskContext =
+    o.withRisk === false ? null : await loadRiskContext(db, pool, model, date, betaSymbols, ids, o.risk);
   const loadMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -134,9 +140,12 @@ export async function runPortfolios(
       p.equity_balance,
       lookup,
       model,
-      scenarios,
       settings,
     ),
+  );
+  const sizes = new Map(positions.map((p) => [p.id, p.quantity * p.multiplier]));
+  const risks = new Map<number, RiskDay>(
+    riskContext ? riskDays(riskContext, days, sizes, true).map((r) => [r.portfolioId, r]) : [],
   );
   const computeMs = performance.now() - t0;
 
@@ -147,9 +156,13 @@ export async function runPortfolios(
   for (let i = 0; i < days.length; i += batchSize) batches.push(days.slice(i, i + batchSize));
   await runLimited(batches, o.maxConcurrentBatches ?? 5, async (batch) => {
     try {
-      await withTransaction(pool, (client) =>
-        savePortfolioDays(client, model, date, betasDate, source, batch),
-      );
+      await withTransaction(pool, async (client) => {
+        await savePortfolioDays(client, model, date, betasDate, source, batch);
+        if (riskContext) {
+          const batchRisks = batch.flatMap((d) => risks.get(d.portfolioId) ?? []);
+          await saveRiskDays(client, date, riskContext.riskModel, batchRisks);
+        }
+      });
     } catch (e) {
       failures.push({
         portfolioIds: batch.map((d) => d.portfolioId),
@@ -174,6 +187,8 @@ export interface WhatIfResult {
   model: FactorModel;
   day: PortfolioDay;
   market: MarketView;
+  /** Risk, VaR, stress and hedges of the book; null when no risk model can be formed for the date. */
+  risk: RiskDay | null;
 }
 
 /** Exposures of a hypothetical list of positions with the given equity, on D; stored nowhere. */
@@ -184,6 +199,7 @@ export async function whatIf(
   requestedDate: string,
   equity: number,
   readPath: Exclude<ReadPath, 'position'> = 'symbol',
+  risk?: RiskSettings,
 ): Promise<WhatIfResult> {
   if (!(Number.isFinite(equity) && equity > 0))
     throw new Error(`equity must be a positive number, got ${equity}`);
@@ -199,8 +215,11 @@ export async function whatIf(
     equity,
     betasFor(readPath, sources),
     model,
-    applyScenarios(loadScenarios(), model.factors),
     DEFAULT_OPTION_SETTINGS,
   );
-  return { date, betasDate, model, day, market };
+  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
+  const riskContext = await loadRiskContext(db, pool, model, date, betaSymbols, [], risk);
+  const sizes = new Map(positions.map((p) => [p.id, p.quantity * p.multiplier]));
+  const riskDay = riskContext ? riskDays(riskContext, [day], sizes, false)[0]! : null;
+  return { date, betasDate, model, day, market, risk: riskDay };
 }

@@ -124,7 +124,6 @@ export interface PortfolioDay {
   values: PositionValue[];
   snapshot: Snapshot;
   exposure: PortfolioExposure;
-  stress: { scenario: string; pnl: number; shocks: Record<string, number> }[];
 }
 
 /**
@@ -252,23 +251,6 @@ export async function savePortfolioDays(
       exp.map((e) => e.equity),
       exp.map((e) => e.total),
       exp.map((e) => e.missing),
-    ],
-  );
-  const stress = days.flatMap((d) => d.stress.map((s) => ({ day: d, s })));
-  await client.query(
-    'DELETE FROM stress_test_results WHERE calculation_date = $1 AND portfolio_id = ANY($2)',
-    [date, ids],
-  );
-  await client.query(
-    `INSERT INTO stress_test_results (portfolio_id, scenario, calculation_date, pnl, pnl_pct, shocks)
-     SELECT p, s, $1, pl, pc, sh FROM unnest($2::int[], $3::text[], $4::float8[], $5::float8[], $6::jsonb[]) AS x(p, s, pl, pc, sh)`,
-    [
-      date,
-      stress.map((x) => x.day.portfolioId),
-      stress.map((x) => x.s.scenario),
-      stress.map((x) => x.s.pnl),
-      stress.map((x) => x.s.pnl / x.day.snapshot.equity),
-      stress.map((x) => JSON.stringify(x.s.shocks)),
     ],
   );
 }

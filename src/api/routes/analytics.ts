@@ -8,8 +8,10 @@ import {
   type Position,
 } from '../../portfolios/position.ts';
 import { whatIf } from '../../portfolios/run.ts';
+import { riskSettings } from '../../risk/report.ts';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
+import { HedgeSchema, RiskSchema, StressSchema, VarSchema } from './risk.ts';
 
 const PositionInput = Type.Object(
   {
@@ -32,7 +34,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary:
-          'Factor exposures, Greeks and stress P&L of a hypothetical list of positions (stored nowhere)',
+          'Factor exposures, Greeks, risk, VaR, stress tests and hedges of a hypothetical list of positions (stored nowhere)',
         body: Type.Object(
           {
             positions: Type.Array(PositionInput, { minItems: 1, maxItems: 5000 }),
@@ -64,7 +66,11 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
                 expired: Type.Boolean(),
               }),
             ),
-            stress: Type.Array(Type.Object({ scenario: Type.String(), pnl: Type.Number() })),
+            stress: Type.Array(StressSchema),
+            /** Null when no risk model can be formed for the date. */
+            risk: Nullable(RiskSchema),
+            var: Nullable(VarSchema),
+            hedges: Nullable(HedgeSchema),
           }),
           ...errors,
         },
@@ -105,11 +111,18 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       const date = request.body.date ?? '9999-12-31';
-      const r = await whatIf(app.deps.db, app.deps.pool, positions, date, request.body.equity).catch(
-        (e: Error) => {
-          throw new ApiError(400, 'bad_request', e.message);
-        },
-      );
+      const { config } = app.deps;
+      const r = await whatIf(
+        app.deps.db,
+        app.deps.pool,
+        positions,
+        date,
+        request.body.equity,
+        'symbol',
+        riskSettings(config),
+      ).catch((e: Error) => {
+        throw new ApiError(400, 'bad_request', e.message);
+      });
       const equity = r.day.snapshot.equity;
       return {
         date: r.date,
@@ -129,7 +142,10 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           weight: v.exposure === null ? null : v.exposure / equity,
           expired: v.expired,
         })),
-        stress: r.day.stress.map((s) => ({ scenario: s.scenario, pnl: s.pnl })),
+        stress: r.risk?.stress ?? [],
+        risk: r.risk?.risk ?? null,
+        var: r.risk?.var ?? null,
+        hedges: r.risk?.hedges ?? null,
       };
     },
   );

@@ -29,11 +29,7 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return p;
   };
   /** The date asked for, or the newest one with rows in `table` for the portfolio. */
-  const dateOr = async (
-    date: string | undefined,
-    id: number,
-    table: 'position_factor_exposures' | 'stress_test_results',
-  ) =>
+  const dateOr = async (date: string | undefined, id: number, table: 'position_factor_exposures') =>
     date ??
     (
       await db
@@ -335,45 +331,6 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .orderBy('snapshot_date')
           .execute(),
       };
-    },
-  );
-
-  app.get(
-    '/:id/stress-tests',
-    {
-      schema: {
-        params: IdParams,
-        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({
-            date: Nullable(Type.String()),
-            scenarios: Type.Array(
-              Type.Object({
-                scenario: Type.String(),
-                pnl: Type.Number(),
-                pnl_pct: Type.Number(),
-                shocks: Type.Record(Type.String(), Type.Number()),
-              }),
-            ),
-          }),
-          ...errors,
-        },
-      },
-    },
-    async (request) => {
-      const { id } = request.params;
-      await owned(id, request.user.sub);
-      const date = await dateOr(request.query.date, id, 'stress_test_results');
-      const scenarios = date
-        ? await db
-            .selectFrom('stress_test_results')
-            .select(['scenario', 'pnl', 'pnl_pct', 'shocks'])
-            .where('portfolio_id', '=', id)
-            .where('calculation_date', '=', date)
-            .orderBy('pnl')
-            .execute()
-        : [];
-      return { date, scenarios };
     },
   );
 };

@@ -18,6 +18,7 @@ export const SORTABLE = [
   'ps_ratio',
   ...PERIODS,
   ...FACTOR_COLUMNS,
+  'specific_vol',
 ] as const;
 const NUMBER_COLUMNS = [
   'current_price',
@@ -28,6 +29,7 @@ const NUMBER_COLUMNS = [
   'pb_ratio',
   ...PERIODS,
   ...FACTOR_COLUMNS,
+  'specific_vol',
   'data_quality_score',
 ] as const;
 const TEXT_COLUMNS = ['company_name', 'sector', 'industry'] as const;

@@ -1,0 +1,308 @@
+import type pg from 'pg';
+import { addDays } from '../dates.ts';
+import { loadCloses } from '../market/closes.ts';
+import type { RiskModel } from './model.ts';
+import { riskDollars } from './portfolio.ts';
+import type { RiskDay } from './report.ts';
+
+/** Reads and writes of the risk model and the portfolio risk results: bulk, one statement per table. */
+
+export async function saveRiskModel(client: pg.ClientBase, m: RiskModel): Promise<void> {
+  await client.query(
+    `INSERT INTO risk_models AS r (calculation_date, half_life, window_days, factors, covariance, observations,
+       proxies, proxy_covariance, proxy_observations)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (calculation_date, half_life, window_days) DO UPDATE SET
+       factors = EXCLUDED.factors, covariance = EXCLUDED.covariance, observations = EXCLUDED.observations,
+       proxies = EXCLUDED.proxies, proxy_covariance = EXCLUDED.proxy_covariance,
+       proxy_observations = EXCLUDED.proxy_observations, computed_at = now()`,
+    [
+      m.date,
+      m.halfLife,
+      m.windowDays,
+      m.factors,
+      [...m.covariance],
+      m.observations,
+      m.proxies,
+      [...m.proxyCovariance],
+      m.proxyObservations,
+    ],
+  );
+}
+
+/**
+ * The stored risk model of the newest date on or before `date` with this half-life (of exactly
+ * `date` when `exact`); undefined when there is none.
+ */
+export async function loadRiskModel(
+  pool: pg.Pool,
+  date: string,
+  halfLife: number,
+  exact = false,
+): Promise<RiskModel | undefined> {
+  const { rows } = await pool.query<{
+    d: string;
+    half_life: number;
+    window_days: number;
+    factors: string[];
+    covariance: number[];
+    observations: number;
+    proxies: string[];
+    proxy_covariance: number[];
+    proxy_observations: number;
+  }>(
+    `SELECT calculation_date::text AS d, half_life, window_days, factors, covariance, observations, proxies,
+            proxy_covariance, proxy_observations
+       FROM risk_models WHERE half_life = $2 AND ${exact ? 'calculation_date = $1' : 'calculation_date <= $1'}
+      ORDER BY calculation_date DESC, window_days LIMIT 1`,
+    [date, halfLife],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    date: r.d,
+    halfLife: r.half_life,
+    windowDays: r.window_days,
+    factors: r.factors,
+    // the factors' proxies follow the proxy list's order: market proxy first, then one per factor
+    factorProxies: r.proxies.slice(r.proxies.length - r.factors.length),
+    covariance: Float64Array.from(r.covariance),
+    observations: r.observations,
+    proxies: r.proxies,
+    proxyCovariance: Float64Array.from(r.proxy_covariance),
+    proxyObservations: r.proxy_observations,
+  };
+}
+
+/**
+ * Ridge betas (in `factors` order) and specific volatilities of the newest calculation date on or
+ * before `date`, for the given symbols: two queries.
+ */
+export async function loadRiskInputs(
+  pool: pg.Pool,
+  date: string,
+  factors: readonly string[],
+  symbols: readonly string[],
+): Promise<{ betas: Map<string, Float64Array>; specific: Map<string, number> }> {
+  const [b, s] = await Promise.all([
+    pool.query<{ symbol: string; name: string; beta: number }>(
+      `SELECT e.symbol, f.name, e.beta FROM symbol_factor_exposures e JOIN factor_definitions f ON f.id = e.factor_id
+        WHERE e.calculation_date = (SELECT max(calculation_date) FROM symbol_factor_exposures WHERE calculation_date <= $1)
+          AND f.name = ANY($2) AND e.symbol = ANY($3)`,
+      [date, factors, symbols],
+    ),
+    pool.query<{ symbol: string; specific_vol: number }>(
+      `SELECT symbol, specific_vol FROM symbol_specific_risk
+        WHERE calculation_date = (SELECT max(calculation_date) FROM symbol_specific_risk WHERE calculation_date <= $1)
+          AND symbol = ANY($2)`,
+      [date, symbols],
+    ),
+  ]);
+  const column = new Map(factors.map((f, i) => [f, i]));
+  const betas = new Map<string, Float64Array>();
+  for (const r of b.rows) {
+    let v = betas.get(r.symbol);
+    if (!v) betas.set(r.symbol, (v = new Float64Array(factors.length).fill(NaN)));
+    v[column.get(r.name)!] = r.beta;
+  }
+  return { betas, specific: new Map(s.rows.map((r) => [r.symbol, r.specific_vol])) };
+}
+
+/**
+ * The daily returns of the `days` trading days ending on `date` for many symbols, in one bulk read
+ * (each symbol's series oldest first, NaN where missing), and the trading days themselves.
+ */
+export async function loadReturnHistory(
+  pool: pg.Pool,
+  calendarSymbol: string,
+  date: string,
+  days: number,
+  symbols: readonly string[],
+): Promise<{ dates: string[]; returns: Map<string, Float64Array> }> {
+  // 1.6 calendar days per trading day reaches comfortably past `days` trading days.
+  const m = await loadCloses(pool, calendarSymbol, addDays(date, -Math.ceil(days * 1.6) - 10), date, symbols);
+  const T = m.dates.length;
+  const n = Math.min(days, T - 1);
+  const first = T - n;
+  const returns = new Map<string, Float64Array>();
+  m.symbols.forEach((s, i) => {
+    const r = new Float64Array(n);
+    for (let t = 0; t < n; t++) r[t] = m.closes[i * T + first + t]! / m.closes[i * T + first + t - 1]! - 1;
+    returns.set(s, r);
+  });
+  return { dates: m.dates.slice(first), returns };
+}
+
+/** Stored closes of the symbols on the given dates (scenario windows), one query: key `symbol date`. */
+export async function loadClosesOn(
+  pool: pg.Pool,
+  symbols: readonly string[],
+  dates: readonly string[],
+): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ symbol: string; d: string; close: number }>(
+    'SELECT symbol, date::text AS d, close FROM market_data_cache WHERE symbol = ANY($1) AND date = ANY($2)',
+    [symbols, dates],
+  );
+  return new Map(rows.map((r) => [`${r.symbol} ${r.d}`, r.close]));
+}
+
+/** Each portfolio's stored exposures (symbol source, by factor name) and equity of `date`. */
+export async function loadExposuresOn(
+  pool: pg.Pool,
+  date: string,
+  ids: readonly number[],
+): Promise<Map<number, { exposure: Map<string, number>; equity: number }>> {
+  const { rows } = await pool.query<{
+    portfolio_id: number;
+    name: string;
+    exposure_value: number;
+    equity: number;
+  }>(
+    `SELECT e.portfolio_id, f.name, e.exposure_value, e.equity FROM factor_exposures e
+       JOIN factor_definitions f ON f.id = e.factor_id
+      WHERE e.calculation_date = $1 AND e.source = 'symbol' AND e.portfolio_id = ANY($2)`,
+    [date, ids],
+  );
+  const out = new Map<number, { exposure: Map<string, number>; equity: number }>();
+  for (const r of rows) {
+    let p = out.get(r.portfolio_id);
+    if (!p) out.set(r.portfolio_id, (p = { exposure: new Map(), equity: r.equity }));
+    p.exposure.set(r.name, r.exposure_value);
+  }
+  return out;
+}
+
+/** Writes a batch of portfolios' risk, VaR, hedges, stress results and attribution for one date. */
+export async function saveRiskDays(
+  client: pg.ClientBase,
+  date: string,
+  riskModel: RiskModel,
+  days: readonly RiskDay[],
+): Promise<void> {
+  if (days.length === 0) return;
+  const ids = days.map((d) => d.portfolioId);
+  await client.query(
+    `INSERT INTO portfolio_risk AS r (portfolio_id, calculation_date, risk_model_date, half_life, equity, total_risk,
+       factor_risk, specific_risk, tracking_error, report, var, hedges)
+     SELECT p, $1, $2, $3, e, t, f, s, te, rep, v, h
+       FROM unnest($4::int[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::jsonb[],
+                   $11::jsonb[], $12::jsonb[]) AS x(p, e, t, f, s, te, rep, v, h)
+     ON CONFLICT (portfolio_id, calculation_date) DO UPDATE SET
+       risk_model_date = EXCLUDED.risk_model_date, half_life = EXCLUDED.half_life, equity = EXCLUDED.equity,
+       total_risk = EXCLUDED.total_risk, factor_risk = EXCLUDED.factor_risk, specific_risk = EXCLUDED.specific_risk,
+       tracking_error = EXCLUDED.tracking_error, report = EXCLUDED.report, var = EXCLUDED.var,
+       hedges = EXCLUDED.hedges, computed_at = now()`,
+    [
+      date,
+      riskModel.date,
+      riskModel.halfLife,
+      ids,
+      days.map((d) => d.risk.equity),
+      days.map((d) => d.risk.total_risk),
+      days.map((d) => d.risk.factor_risk),
+      days.map((d) => d.risk.specific_risk),
+      days.map((d) => d.risk.tracking_error),
+      days.map((d) =>
+        JSON.stringify({
+          benchmark: d.risk.benchmark,
+          factors: d.risk.factors,
+          symbols: d.risk.symbols,
+          positions: d.risk.positions,
+          missing: d.risk.missing,
+        }),
+      ),
+      days.map((d) => JSON.stringify(d.var)),
+      days.map((d) => JSON.stringify(d.hedges)),
+    ],
+  );
+  await client.query(
+    'DELETE FROM stress_test_results WHERE calculation_date = $1 AND portfolio_id = ANY($2)',
+    [date, ids],
+  );
+  const stress = days.flatMap((d) => d.stress.map((s) => ({ id: d.portfolioId, s })));
+  await client.query(
+    `INSERT INTO stress_test_results (portfolio_id, scenario, calculation_date, pnl, pnl_pct, shocks, kind, status, reason)
+     SELECT p, s, $1, pl, pc, sh, k, st, r
+       FROM unnest($2::int[], $3::text[], $4::float8[], $5::float8[], $6::jsonb[], $7::text[], $8::text[], $9::text[])
+         AS x(p, s, pl, pc, sh, k, st, r)`,
+    [
+      date,
+      stress.map((x) => x.id),
+      stress.map((x) => x.s.scenario),
+      stress.map((x) => x.s.pnl),
+      stress.map((x) => x.s.pnl_percent),
+      stress.map((x) => JSON.stringify(x.s.shocks)),
+      stress.map((x) => x.s.kind),
+      stress.map((x) => x.s.status),
+      stress.map((x) => x.s.reason ?? null),
+    ],
+  );
+  const attributed = days.filter((d) => d.attribution !== null);
+  await client.query(
+    `INSERT INTO portfolio_attribution AS a (portfolio_id, calculation_date, daily_pnl, factor_pnl, specific_pnl)
+     SELECT p, $1, d, f, s FROM unnest($2::int[], $3::float8[], $4::jsonb[], $5::float8[]) AS x(p, d, f, s)
+     ON CONFLICT (portfolio_id, calculation_date) DO UPDATE SET
+       daily_pnl = EXCLUDED.daily_pnl, factor_pnl = EXCLUDED.factor_pnl, specific_pnl = EXCLUDED.specific_pnl,
+       computed_at = now()`,
+    [
+      date,
+      attributed.map((d) => d.portfolioId),
+      attributed.map((d) => d.attribution!.daily_pnl),
+      attributed.map((d) => JSON.stringify(d.attribution!.factor_pnl)),
+      attributed.map((d) => d.attribution!.specific_pnl),
+    ],
+  );
+}
+
+/** A portfolio by id (digits) or by name; undefined when none matches. A name shared by several is an error. */
+export async function findPortfolio(
+  pool: pg.Pool,
+  key: string,
+): Promise<{ id: number; name: string } | undefined> {
+  const { rows } = await pool.query<{ id: number; name: string }>(
+    /^\d+$/.test(key)
+      ? 'SELECT id, name FROM portfolios WHERE id = $1::int'
+      : 'SELECT id, name FROM portfolios WHERE name = $1 ORDER BY id',
+    [key],
+  );
+  if (rows.length > 1) throw new Error(`${rows.length} portfolios are named "${key}": give its id`);
+  return rows[0];
+}
+
+/** A portfolio's stored report of the newest date on or before `date`, with its stress results and attribution. */
+export async function loadStoredRiskDay(
+  pool: pg.Pool,
+  portfolioId: number,
+  date: string,
+): Promise<RiskDay | undefined> {
+  type Row = { d: string; report: RiskDay['risk']; var: RiskDay['var']; hedges: RiskDay['hedges'] };
+  const { rows } = await pool.query<Row>(
+    `SELECT calculation_date::text AS d, jsonb_build_object(
+              'date', calculation_date::text, 'risk_model_date', risk_model_date::text, 'equity', equity,
+              'total_risk', total_risk, 'factor_risk', factor_risk, 'specific_risk', specific_risk,
+              'tracking_error', tracking_error) || report AS report, var, hedges
+       FROM portfolio_risk WHERE portfolio_id = $1 AND calculation_date <= $2 ORDER BY calculation_date DESC LIMIT 1`,
+    [portfolioId, date],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const [stress, attribution] = await Promise.all([
+    pool.query<RiskDay['stress'][number]>(
+      `SELECT scenario, kind, pnl, pnl_pct AS pnl_percent, status, reason, shocks FROM stress_test_results
+        WHERE portfolio_id = $1 AND calculation_date = $2 ORDER BY status, pnl`,
+      [portfolioId, r.d],
+    ),
+    pool.query<NonNullable<RiskDay['attribution']>>(
+      'SELECT daily_pnl, factor_pnl, specific_pnl FROM portfolio_attribution WHERE portfolio_id = $1 AND calculation_date = $2',
+      [portfolioId, r.d],
+    ),
+  ]);
+  return {
+    portfolioId,
+    risk: { ...r.report, ...riskDollars(r.report) },
+    var: r.var,
+    hedges: r.hedges,
+    stress: stress.rows,
+    attribution: attribution.rows[0] ?? null,
+  };
+}
