@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import jwt from '@fastify/jwt';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +14,8 @@ import { batchRoutes } from './routes/batch.ts';
 import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
 import { symbolRoutes } from './routes/symbols.ts';
+import { tokenFromCookie } from './session.ts';
+import { isAppRoute, sendAppShell, webApp } from './web.ts';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -103,12 +106,15 @@ export async function buildServer(
       details: null,
     });
   });
+  let webBuilt = false;
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: 'not_found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      details: null,
-    }),
+    webBuilt && isAppRoute(request)
+      ? sendAppShell(reply)
+      : reply.status(404).send({
+          error: 'not_found',
+          message: `no route ${request.method} ${request.url.split('?')[0]}`,
+          details: null,
+        }),
   );
 
   await app.register(swagger, {
@@ -133,6 +139,11 @@ export async function buildServer(
     sign: { expiresIn: deps.config.tokenTtlSeconds },
     verify: { cache: true },
   });
+
+  // The web app's session cookie carries the same token as the Authorization header.
+  await app.register(cookie);
+  app.addHook('onRequest', tokenFromCookie);
+  webBuilt = await webApp(app);
 
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });
