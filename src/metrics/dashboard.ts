@@ -49,7 +49,8 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  * then the filtered row count and the metrics date.
  *
  * e.g. {sortBy: 'factor_market_beta', sortOrder: 'desc', limit: 100, offset: 0, columns: ['symbol']}
- *   → `SELECT m.symbol, count(*) OVER (), m.metric_date::text FROM symbol_daily_metrics m
+ *   → `SELECT m.symbol, (SELECT count(*) FROM symbol_daily_metrics c WHERE c.metric_date = (…max…)),
+ *      m.metric_date::text FROM symbol_daily_metrics m
  *      WHERE m.metric_date = (SELECT max(metric_date) FROM symbol_daily_metrics)
  *      ORDER BY m.factor_market_beta DESC NULLS LAST, m.symbol LIMIT $1 OFFSET $2`
  */
@@ -66,27 +67,40 @@ export function dashboardSql(
     query.date === undefined
       ? '(SELECT max(metric_date) FROM symbol_daily_metrics)'
       : `(SELECT max(metric_date) FROM symbol_daily_metrics WHERE metric_date <= ${param(query.date)}::date)`;
-  const where = [`m.metric_date = ${dateFilter}`];
-  if (query.sector !== undefined) where.push(`m.sector = ${param(query.sector)}`);
-  if (query.minMarketCap !== undefined) where.push(`m.market_cap >= ${param(query.minMarketCap)}`);
-  if (query.maxMarketCap !== undefined) where.push(`m.market_cap <= ${param(query.maxMarketCap)}`);
-  if (query.maxPeRatio !== undefined) where.push(`m.pe_ratio <= ${param(query.maxPeRatio)}`);
+  const filters: ((t: string) => string)[] = [(t) => `${t}.metric_date = ${dateFilter}`];
+  if (query.sector !== undefined) {
+    const p = param(query.sector);
+    filters.push((t) => `${t}.sector = ${p}`);
+  }
+  if (query.minMarketCap !== undefined) {
+    const p = param(query.minMarketCap);
+    filters.push((t) => `${t}.market_cap >= ${p}`);
+  }
+  if (query.maxMarketCap !== undefined) {
+    const p = param(query.maxMarketCap);
+    filters.push((t) => `${t}.market_cap <= ${p}`);
+  }
+  if (query.maxPeRatio !== undefined) {
+    const p = param(query.maxPeRatio);
+    filters.push((t) => `${t}.pe_ratio <= ${p}`);
+  }
   if (query.q !== undefined) {
     const p = param(`${escapeLike(query.q)}%`);
-    where.push(`(m.symbol ILIKE ${p} OR m.company_name ILIKE ${p})`);
+    filters.push((t) => `(${t}.symbol ILIKE ${p} OR ${t}.company_name ILIKE ${p})`);
   }
+  const where = (t: string) => filters.map((f) => f(t)).join(' AND ');
+  // The count is a separate (uncorrelated, run once) subquery rather than count(*) OVER (): a window
+  // over every matching row would stop PostgreSQL from keeping only the top rows while it sorts.
+  const count = `(SELECT count(*) FROM symbol_daily_metrics c WHERE ${where('c')})`;
   if (options.countOnly) {
-    return {
-      text: `SELECT count(*), ${dateFilter}::text FROM symbol_daily_metrics m WHERE ${where.join(' AND ')}`,
-      values,
-    };
+    return { text: `SELECT ${count}, ${dateFilter}::text`, values };
   }
   const columns = query.columns.map((c) => `m.${c}`).join(', ');
   const direction = query.sortOrder === 'asc' ? 'ASC' : 'DESC';
   const tie = query.sortBy === 'symbol' ? '' : ', m.symbol';
   const text =
-    `SELECT ${columns}, count(*) OVER () AS total_count, m.metric_date::text AS metrics_date` +
-    ` FROM symbol_daily_metrics m WHERE ${where.join(' AND ')}` +
+    `SELECT ${columns}, ${count} AS total_count, m.metric_date::text AS metrics_date` +
+    ` FROM symbol_daily_metrics m WHERE ${where('m')}` +
     ` ORDER BY m.${query.sortBy} ${direction} NULLS LAST${tie} LIMIT ${param(query.limit)} OFFSET ${param(query.offset)}`;
   return { text, values };
 }
