@@ -95,6 +95,7 @@ try {
       'factor_value',
     ];
     const sorts: number[] = [];
+    const sortApi: number[] = [];
     for (const col of columns) {
       // (a string: the page runs it as written, without the names tsx adds to functions)
       const ms = (await page.evaluate(`(async () => {
@@ -109,9 +110,11 @@ try {
           };
           requestAnimationFrame(check);
         });
-        return performance.now() - t0;
-      })()`)) as number;
-      sorts.push(ms);
+        const api = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/data/symbols')).at(-1);
+        return [performance.now() - t0, api ? api.duration : NaN];
+      })()`)) as [number, number];
+      sorts.push(ms[0]);
+      sortApi.push(ms[1]);
     }
 
     // 3. scroll the whole table, a screenful at a time; count rows in the DOM at every step
