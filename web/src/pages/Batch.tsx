@@ -198,7 +198,14 @@ export default function Batch({ admin }: { admin: boolean }) {
                         <progress max={1} value={pct} aria-label="stages done" /> {r.stages_done ?? 0}/
                         {r.stages_total ?? 0}
                       </td>
-                      <td className="text">{r.created_at ? new Date(r.created_at).toLocaleString() : '—'}</td>
+                      <td className="text">
+                        {r.created_at
+                          ? new Date(r.created_at).toLocaleString(undefined, {
+                              dateStyle: 'short',
+                              timeStyle: 'short',
+                            })
+                          : '—'}
+                      </td>
                     </tr>
                   );
                 })}

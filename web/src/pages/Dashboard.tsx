@@ -119,25 +119,23 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
   const fresh = data.key === key;
   // While a new view loads, the previous rows stay (dimmed) rather than flashing empty.
   const total = data.total ?? 0;
-  const rows = useMemo(() => {
-    const out: (Row | null)[] = new Array<Row | null>(total).fill(null);
-    for (const [p, rs] of data.pages) rs.forEach((r, i) => (out[p * PAGE + i] = r));
-    return out;
-  }, [data.pages, total]);
+  // The table's rows are the indexes 0…total-1 (stable while the count stays: a new page of data or a
+  // new sort re-renders only the rows on screen); a cell reads its row from the loaded pages.
+  const indexes = useMemo(() => Array.from({ length: total }, (_, i) => i), [total]);
+  const rowAt = (i: number): Row | null => data.pages.get(Math.floor(i / PAGE))?.[i % PAGE] ?? null;
 
-  const tableColumns = useMemo<TableColumn<Row | null>[]>(
+  const tableColumns = useMemo<TableColumn<number>[]>(
     () =>
       columns.map((col) => ({
         id: col.id,
         header: col.label,
         size: col.width,
-        cell: (info) => formatCell(col, info.row.original?.[col.id]),
         meta: col,
       })),
     [columns],
   );
   const table = useReactTable({
-    data: rows,
+    data: indexes,
     columns: tableColumns,
     getCoreRowModel: getCoreRowModel(),
     manualSorting: true,
@@ -185,7 +183,7 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
       setActive(next);
       virtualizer.scrollToIndex(next, { align: 'auto' });
     } else if (e.key === 'Enter') {
-      const sym = rows[active]?.symbol;
+      const sym = rowAt(active)?.symbol;
       if (typeof sym === 'string') navigate(`/symbols/${encodeURIComponent(sym)}`);
     }
   };
@@ -354,7 +352,7 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
           <tbody style={{ height: virtualizer.getTotalSize() }}>
             {items.map((item) => {
               const row = tableRows[item.index]!;
-              const r = row.original;
+              const r = rowAt(item.index);
               return (
                 <tr
                   key={item.index}

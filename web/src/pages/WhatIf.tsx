@@ -131,7 +131,7 @@ function rowErrors(e: ApiError, index: number[]): Map<number, string> {
 
 const SAMPLE = `symbol,position_type,quantity
 SPY,LONG,100
-QQQ,SHORT,-50`;
+IWM,SHORT,-50`;
 
 /** What-if: a hypothetical book, pasted, uploaded or edited; results follow every edit. */
 export default function WhatIf() {
@@ -316,7 +316,7 @@ export default function WhatIf() {
             <div className={errors.size > 0 ? 'stale' : ''}>
               <ExposureBars exposures={result.exposures} />
               <h2>Positions</h2>
-              <table className="plain" aria-label="What-if positions">
+              <table className="plain wide" aria-label="What-if positions">
                 <thead>
                   <tr>
                     <th className="text">Symbol</th>
@@ -342,7 +342,7 @@ export default function WhatIf() {
                 </tbody>
               </table>
               <h2>Stress</h2>
-              <table className="plain" aria-label="What-if stress">
+              <table className="plain wide" aria-label="What-if stress">
                 <tbody>
                   {result.stress.map((s) => (
                     <tr key={s.scenario}>
