@@ -15,7 +15,7 @@ import { loadDemoMarket } from '../src/demo/load.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { freePort } from '../src/db/throwaway.ts';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { benchServer, freshDatabase } from './harness.ts';
 import { pgbenchDashboard, DASHBOARD_SORTS, dashboardPagePath } from './pgbench.ts';
@@ -115,6 +115,9 @@ try {
     }
   }
   const pgbench = await pgbenchDashboard(url.toString(), DURATION);
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(', ');
   await d.close();
   console.log(`\n### API, 50 connections × ${DURATION} s each (10,000 + 48 symbols in the metrics table)\n`);
   console.log('| route | requests | requests/s (mean) | p50 ms | p99 ms | max ms |');
@@ -130,6 +133,9 @@ try {
       `| PostgreSQL alone: \`${pgbench.command}\` | ${pgbench.tps.toFixed(0)} | ${pgbench.p99.toFixed(1)} | | |`,
     );
   else console.log('| PostgreSQL alone: pgbench not found (apt-get install -y postgresql-client) | | | | |');
+  console.log(
+    `\nload average at the end: ${load} (${cpus().length} cores; other work on the machine slows both rows)`,
+  );
   if (dashboardRoute) {
     const { rate, p99 } = dashboardRoute;
     console.log(
