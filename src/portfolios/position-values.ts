@@ -1,22 +1,26 @@
 import type pg from 'pg';
 
-export interface PositionValueRow {
+/** The stored values of a position on a date (columns of `position_daily_values`), each possibly null. */
+export const POSITION_VALUE_NUMBERS = [
+  'price',
+  'market_value',
+  'exposure',
+  'weight',
+  'delta',
+  'gamma',
+  'vega',
+  'theta',
+  'pnl',
+] as const;
+
+export type PositionValueRow = {
   position_id: number;
   symbol: string;
   position_type: string;
   quantity: number;
   /** the symbol whose betas the position takes: the underlying for an option */
   beta_symbol: string;
-  price: number | null;
-  market_value: number | null;
-  exposure: number | null;
-  weight: number | null;
-  delta: number | null;
-  gamma: number | null;
-  vega: number | null;
-  theta: number | null;
-  pnl: number | null;
-}
+} & Record<(typeof POSITION_VALUE_NUMBERS)[number], number | null>;
 
 /**
  * A portfolio's positions valued on a date (the newest valued date when none is given), as the
@@ -33,7 +37,7 @@ export async function readPositionValues(
        SELECT coalesce($2::date, (SELECT max(value_date) FROM position_daily_values WHERE portfolio_id = $1)) AS date)
      SELECT p.id AS position_id, p.symbol, p.position_type, p.quantity,
             CASE WHEN p.position_type IN ('LC', 'LP', 'SC', 'SP') THEN coalesce(p.underlying_symbol, p.symbol) ELSE p.symbol END AS beta_symbol,
-            v.price, v.market_value, v.exposure, v.weight, v.delta, v.gamma, v.vega, v.theta, v.pnl,
+            ${POSITION_VALUE_NUMBERS.map((c) => `v.${c}`).join(', ')},
             d.date::text AS value_date
        FROM positions p CROSS JOIN d
        LEFT JOIN position_daily_values v ON v.position_id = p.id AND v.value_date = d.date

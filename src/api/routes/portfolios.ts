@@ -1,6 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
-import { readPositionValues } from '../../portfolios/position-values.ts';
+import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable } from '../schemas.ts';
 
@@ -141,19 +141,7 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
                 position_type: Type.String(),
                 quantity: Type.Number(),
                 beta_symbol: Type.String(),
-                ...Object.fromEntries(
-                  [
-                    'price',
-                    'market_value',
-                    'exposure',
-                    'weight',
-                    'delta',
-                    'gamma',
-                    'vega',
-                    'theta',
-                    'pnl',
-                  ].map((c) => [c, Nullable(Type.Number())]),
-                ),
+                ...Object.fromEntries(POSITION_VALUE_NUMBERS.map((c) => [c, Nullable(Type.Number())])),
               }),
             ),
           }),
