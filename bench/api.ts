@@ -87,7 +87,10 @@ try {
   ] as const;
   let dashboardRoute: { rate: number; p99: number } | null = null;
   const rows: string[] = [];
-  for (const [name, route, env] of runs) {
+  // BENCH_ONLY=dashboard runs only the dashboard page beside pgbench
+  for (const [name, route, env] of runs.filter(
+    (r) => process.env.BENCH_ONLY !== 'dashboard' || typeof r[1] !== 'string',
+  )) {
     const { base, stop } = await serve(env);
     try {
       const login = await fetch(`${base}/api/v1/auth/login`, {
