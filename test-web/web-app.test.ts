@@ -116,6 +116,7 @@ describe('the web app in Chromium', () => {
       .nth(7)
       .evaluate((td) => td.getAttribute('style'));
     assert.match(background ?? '', /background: rgba\(37, 99, 235/); // the highest market beta is positive: blue
+    await page.locator('.grid-scroll').evaluate((el) => (el.scrollLeft = 0));
     await shot('dashboard-betas');
     await page.goBack();
     await page.goBack();
@@ -219,7 +220,7 @@ describe('the web app in Chromium', () => {
       ['portfolio-375', '/portfolios'],
     ] as const) {
       await phone.goto(`${server.base}${url}`);
-      await phone.waitForSelector('main :is(table, .state)');
+      await phone.waitForSelector('main section :is(table, .state.empty)');
       await phone.waitForTimeout(200);
       assert.ok(((await phone.evaluate('document.documentElement.scrollWidth')) as number) <= 376, name);
       await shot(name, phone);
