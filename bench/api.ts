@@ -2,7 +2,9 @@
  * API benchmark (npm run bench:api): autocannon, 50 connections for 20 s each, against
  *   GET /api/v1/data/symbols sorted by a factor with a sector filter, over a 10,000-symbol metrics table
  *     (as served, with its few-second answer cache, and with that cache off);
- *   GET /api/v1/portfolios/{id}/factor-exposures.
+ *   GET /api/v1/portfolios/{id}/factor-exposures;
+ *   the dashboard page (100 rows, every column, several sort columns in turn), cache off, beside
+ *   PostgreSQL alone running the same SQL (pgbench -c 50, Debian postgresql-client).
  * The server is `factor-universe serve` in a process of its own (request logging on, as in
  * production), so the load generator does not share its event loop; prints p50/p99 and requests/s.
  */
@@ -13,9 +15,11 @@ import { loadDemoMarket } from '../src/demo/load.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { freePort } from '../src/db/throwaway.ts';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { benchServer, freshDatabase } from './harness.ts';
+import { pgbenchDashboard, DASHBOARD_SORTS, dashboardPagePath } from './pgbench.ts';
+import { insertBenchSymbols } from './symbols.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 20);
 const { server, done } = await benchServer();
@@ -27,21 +31,7 @@ try {
   const config = { ...loadConfig({}), dualWrite: false };
   const date = '2026-10-30';
   await runPipeline(d, config, { from: date, to: date, kind: 'run' });
-  // 10,000 more symbols in the dashboard table for that date, over the 11 sectors
-  await d.pool.query(
-    `INSERT INTO symbol_daily_metrics (symbol, metric_date, current_price, return_1d, return_mtd, return_ytd, return_1m, return_3m, return_1y,
-       market_cap, pe_ratio, ps_ratio, pb_ratio, company_name, sector, industry,
-       factor_value, factor_growth, factor_momentum, factor_quality, factor_size, factor_low_vol,
-       factor_growth_value_spread, factor_momentum_spread, factor_size_spread, factor_quality_spread, factor_market_beta, data_quality_score)
-     SELECT 'B' || lpad(g::text, 5, '0'), $1, 10 + random() * 500, random() / 20 - 0.025, random() / 10 - 0.05, random() / 2 - 0.2,
-            random() / 10 - 0.05, random() / 5 - 0.1, random() - 0.3, exp(21 + random() * 7), 5 + random() * 40, random() * 10, random() * 8,
-            'Bench company ' || g, (ARRAY['Energy','Financials','Health Care','Industrials','Materials','Utilities','Real Estate',
-            'Information Technology','Consumer Staples','Consumer Discretionary','Communication Services'])[1 + g % 11], 'Bench industry',
-            random(), random(), random(), random(), random(), random(), random(), random(), random(), random(), 0.5 + random(), 100
-       FROM generate_series(1, 10000) g`,
-    [date],
-  );
-  await d.pool.query('ANALYZE symbol_daily_metrics');
+  await insertBenchSymbols(d.pool, date, 10_000);
   const url = new URL(server.adminUrl);
   url.pathname = '/bench_api';
   /** `factor-universe serve` in a child process; `env` adds settings (e.g. the answer cache off). */
@@ -80,6 +70,7 @@ try {
   }
   const portfolio = (await d.pool.query<{ id: number }>('SELECT min(id) AS id FROM portfolios')).rows[0]!.id;
   const dashboard = '/api/v1/data/symbols?sort_by=factor_market_beta&sort_order=desc&sector=Energy';
+  const pages = DASHBOARD_SORTS.map((c) => dashboardPagePath(c));
   const runs = [
     ['GET /api/v1/data/symbols?sort_by=factor_market_beta&sector=Energy', dashboard, {}],
     [
@@ -88,9 +79,18 @@ try {
       { FU_API_CACHE_MS: '0' },
     ],
     [`GET /api/v1/portfolios/{id}/factor-exposures`, `/api/v1/portfolios/${portfolio}/factor-exposures`, {}],
+    [
+      `dashboard page: 100 rows, every column, sorted by ${DASHBOARD_SORTS.length} columns in turn, cache off`,
+      pages,
+      { FU_API_CACHE_MS: '0' },
+    ],
   ] as const;
+  let dashboardRoute: { rate: number; p99: number } | null = null;
   const rows: string[] = [];
-  for (const [name, route, env] of runs) {
+  // BENCH_ONLY=dashboard runs only the dashboard page beside pgbench
+  for (const [name, route, env] of runs.filter(
+    (r) => process.env.BENCH_ONLY !== 'dashboard' || typeof r[1] !== 'string',
+  )) {
     const { base, stop } = await serve(env);
     try {
       const login = await fetch(`${base}/api/v1/auth/login`, {
@@ -100,11 +100,15 @@ try {
       });
       const { token } = (await login.json()) as { token: string };
       const r = await autocannon({
-        url: `${base}${route}`,
+        url: `${base}${typeof route === 'string' ? route : route[0]}`,
         connections: 50,
         duration: DURATION,
         headers: { authorization: `Bearer ${token}` },
+        ...(typeof route !== 'string' && {
+          requests: route.map((p) => ({ method: 'GET' as const, path: p })),
+        }),
       });
+      if (typeof route !== 'string') dashboardRoute = { rate: r.requests.average, p99: r.latency.p99 };
       if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
       rows.push(
         `| ${name} | ${r.requests.total} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} |`,
@@ -113,11 +117,34 @@ try {
       await stop();
     }
   }
+  const pgbench = await pgbenchDashboard(url.toString(), DURATION);
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(', ');
   await d.close();
   console.log(`\n### API, 50 connections × ${DURATION} s each (10,000 + 48 symbols in the metrics table)\n`);
   console.log('| route | requests | requests/s (mean) | p50 ms | p99 ms | max ms |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
+  console.log(
+    `\n### The dashboard page route beside PostgreSQL alone running its SQL (${DASHBOARD_SORTS.join(', ')}; 100 rows, every column), 50 clients × ${DURATION} s\n`,
+  );
+  console.log('| | per second | p99 ms | route / PostgreSQL | target |');
+  console.log('| --- | --- | --- | --- | --- |');
+  if (pgbench)
+    console.log(
+      `| PostgreSQL alone: \`${pgbench.command}\` | ${pgbench.tps.toFixed(0)} | ${pgbench.p99.toFixed(1)} | | |`,
+    );
+  else console.log('| PostgreSQL alone: pgbench not found (apt-get install -y postgresql-client) | | | | |');
+  console.log(
+    `\nload average at the end: ${load} (${cpus().length} cores; other work on the machine slows both rows)`,
+  );
+  if (dashboardRoute) {
+    const { rate, p99 } = dashboardRoute;
+    console.log(
+      `| GET /api/v1/data/symbols (FU_API_CACHE_MS=0) | ${rate.toFixed(0)} | ${p99} | ${pgbench ? `${((100 * rate) / pgbench.tps).toFixed(0)}%` : '—'} | ≥ 50%, p99 < 50 ms |`,
+    );
+  }
 } finally {
   await done();
 }

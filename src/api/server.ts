@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import jwt from '@fastify/jwt';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -15,6 +16,8 @@ import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
 import { riskRoutes } from './routes/risk.ts';
 import { symbolRoutes } from './routes/symbols.ts';
+import { tokenFromCookie } from './session.ts';
+import { isAppRoute, sendAppShell, webApp } from './web.ts';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -107,12 +110,15 @@ export async function buildServer(
       details: null,
     });
   });
+  let webBuilt = false;
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: 'not_found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      details: null,
-    }),
+    webBuilt && isAppRoute(request)
+      ? sendAppShell(reply)
+      : reply.status(404).send({
+          error: 'not_found',
+          message: `no route ${request.method} ${request.url.split('?')[0]}`,
+          details: null,
+        }),
   );
 
   await app.register(swagger, {
@@ -137,6 +143,11 @@ export async function buildServer(
     sign: { expiresIn: deps.config.tokenTtlSeconds },
     verify: { cache: true },
   });
+
+  // The web app's session cookie carries the same token as the Authorization header.
+  await app.register(cookie);
+  app.addHook('onRequest', tokenFromCookie);
+  webBuilt = await webApp(app);
 
   await app.register(healthRoutes);
   await app.register(authRoutes, { prefix: '/api/v1/auth' });

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
+import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable } from '../schemas.ts';
 
@@ -115,6 +116,38 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .orderBy('id')
           .execute(),
       };
+    },
+  );
+
+  app.get(
+    '/:id/positions/values',
+    {
+      schema: {
+        summary:
+          'Positions valued on a date (default: the newest): price, market value, exposure, weight, Greeks, day P&L',
+        params: IdParams,
+        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            date: Nullable(Type.String()),
+            positions: Type.Array(
+              Type.Object({
+                position_id: Type.Integer(),
+                symbol: Type.String(),
+                position_type: Type.String(),
+                quantity: Type.Number(),
+                beta_symbol: Type.String(),
+                ...Object.fromEntries(POSITION_VALUE_NUMBERS.map((c) => [c, Nullable(Type.Number())])),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      await owned(request.params.id, request.user.sub);
+      return readPositionValues(app.deps.pool, request.params.id, request.query.date);
     },
   );
 

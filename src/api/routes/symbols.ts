@@ -1,52 +1,79 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
-import { sql } from 'kysely';
 import type { Static } from 'typebox';
 import { TtlCache } from '../cache.ts';
 import { addDays } from '../../dates.ts';
-import { FACTOR_COLUMNS } from '../../metrics/columns.ts';
-import { PERIODS } from '../../metrics/returns.ts';
+import {
+  DASHBOARD_COLUMNS,
+  DASHBOARD_NUMBER_COLUMNS,
+  DASHBOARD_SORTABLE,
+  DASHBOARD_TEXT_COLUMNS,
+  dashboardJson,
+  readDashboard,
+  type DashboardColumn,
+  type DashboardQuery,
+} from '../../metrics/dashboard.ts';
+import { priceHistory } from '../../market/history.ts';
 import { ApiError } from '../server.ts';
 import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
 
-/** The only columns a client may sort by: the schema rejects anything else with 400. */
-export const SORTABLE = [
-  'symbol',
-  'sector',
-  'market_cap',
-  'pe_ratio',
-  'ps_ratio',
-  ...PERIODS,
-  ...FACTOR_COLUMNS,
-  'specific_vol',
-] as const;
-const NUMBER_COLUMNS = [
-  'current_price',
-  'market_cap',
-  'enterprise_value',
-  'pe_ratio',
-  'ps_ratio',
-  'pb_ratio',
-  ...PERIODS,
-  ...FACTOR_COLUMNS,
-  'specific_vol',
-  'data_quality_score',
-] as const;
-const TEXT_COLUMNS = ['company_name', 'sector', 'industry'] as const;
+/** The only columns a client may sort by (any column of the dashboard): the schema rejects anything else with 400. */
+export const SORTABLE = DASHBOARD_SORTABLE;
+const NUMBER_COLUMNS = DASHBOARD_NUMBER_COLUMNS;
+const TEXT_COLUMNS = DASHBOARD_TEXT_COLUMNS;
 
 const SymbolRow = Type.Object({
   symbol: Type.String(),
   ...Object.fromEntries(TEXT_COLUMNS.map((c) => [c, Nullable(Type.String())])),
   ...Object.fromEntries(NUMBER_COLUMNS.map((c) => [c, Nullable(Type.Number())])),
 });
+const SymbolParam = Type.String({ pattern: '^[A-Za-z0-9^][A-Za-z0-9.\\-^=_/]{0,31}$' });
+
+/** The route's query as the read module takes it; `min_market_cap` above `max_market_cap` is a 400. */
+function dashboardQuery(params: Static<typeof ListQuery>): DashboardQuery {
+  const { min_market_cap, max_market_cap } = params;
+  if (min_market_cap !== undefined && max_market_cap !== undefined && min_market_cap > max_market_cap) {
+    throw new ApiError(
+      400,
+      'bad_request',
+      'querystring parameter "min_market_cap" is above "max_market_cap"',
+    );
+  }
+  const asked = params.fields?.split(',') as DashboardColumn[] | undefined;
+  const columns = asked
+    ? DASHBOARD_COLUMNS.filter((c) => c === 'symbol' || asked.includes(c))
+    : DASHBOARD_COLUMNS;
+  return {
+    sortBy: params.sort_by ?? 'market_cap',
+    sortOrder: params.sort_order ?? 'desc',
+    ...(params.sector !== undefined && { sector: params.sector }),
+    ...(min_market_cap !== undefined && { minMarketCap: min_market_cap }),
+    ...(max_market_cap !== undefined && { maxMarketCap: max_market_cap }),
+    ...(params.max_pe_ratio !== undefined && { maxPeRatio: params.max_pe_ratio }),
+    ...(params.q !== undefined && { q: params.q }),
+    ...(params.date !== undefined && { date: params.date }),
+    limit: params.limit ?? 100,
+    offset: params.offset ?? 0,
+    columns,
+  };
+}
+
 /** Sector names: letters, spaces and the punctuation GICS uses; anything else (quotes, semicolons) is refused. */
 const Sector = Type.String({
   pattern: "^[A-Za-z][A-Za-z &,.'/-]{0,63}$",
   description: 'a sector name, e.g. Information Technology',
 });
 
+/** `fields=symbol,sector,factor_value`: the columns to return (symbol always comes back). */
+const Fields = Type.String({
+  pattern: `^(${DASHBOARD_COLUMNS.join('|')})(,(${DASHBOARD_COLUMNS.join('|')}))*$`,
+  maxLength: 1000,
+  description: `comma-separated columns to return, of: ${DASHBOARD_COLUMNS.join(', ')} (default: all)`,
+});
+
 const ListQuery = Type.Object(
   {
+    fields: Type.Optional(Fields),
     sort_by: Type.Optional(StringEnum(SORTABLE, { default: 'market_cap' })),
     sort_order: Type.Optional(StringEnum(['asc', 'desc'] as const, { default: 'desc' })),
     sector: Type.Optional(Sector),
@@ -63,13 +90,13 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** A dashboard row: every column unless `fields=` names fewer. */
+const PartialSymbolRow = Type.Partial(SymbolRow);
 const ListAnswer = Type.Object({
-  symbols: Type.Array(SymbolRow),
+  symbols: Type.Array(PartialSymbolRow),
   total_count: Type.Integer(),
   metrics_date: Nullable(Type.String()),
 });
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The symbol dashboard, one symbol's detail, and the factor definitions. */
 export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -100,67 +127,51 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = await dashboard.get(JSON.stringify(request.query), async () =>
-        reply.serialize(await listSymbols(request.query)),
+        dashboardJson(await readDashboard(app.deps.pool, dashboardQuery(request.query))),
       );
-      // already serialized by the 200 schema: sent as is, through the untyped reply
+      // written by dashboardJson in the 200 schema's shape: sent as is, through the untyped reply
       return (reply as FastifyReply).type('application/json; charset=utf-8').send(body);
     },
   );
 
-  async function listSymbols(params: Static<typeof ListQuery>): Promise<Static<typeof ListAnswer>> {
-    const {
-      sort_by = 'market_cap',
-      sort_order = 'desc',
-      sector,
-      min_market_cap,
-      max_market_cap,
-      max_pe_ratio,
-      q,
-      limit = 100,
-      offset = 0,
-      date,
-    } = params;
-    if (min_market_cap !== undefined && max_market_cap !== undefined && min_market_cap > max_market_cap) {
-      throw new ApiError(
-        400,
-        'bad_request',
-        'querystring parameter "min_market_cap" is above "max_market_cap"',
-      );
-    }
-    const metricsDate = date ?? (await latestMetricsDate());
-    if (!metricsDate) return { symbols: [], total_count: 0, metrics_date: null };
-    let query = db.selectFrom('symbol_daily_metrics').where('metric_date', '=', metricsDate);
-    if (sector !== undefined) query = query.where('sector', '=', sector);
-    if (min_market_cap !== undefined) query = query.where('market_cap', '>=', min_market_cap);
-    if (max_market_cap !== undefined) query = query.where('market_cap', '<=', max_market_cap);
-    if (max_pe_ratio !== undefined) query = query.where('pe_ratio', '<=', max_pe_ratio);
-    if (q !== undefined) {
-      const prefix = `${escapeLike(q)}%`;
-      query = query.where((eb) =>
-        eb.or([eb('symbol', 'ilike', prefix), eb('company_name', 'ilike', prefix)]),
-      );
-    }
-    const direction = sort_order === 'asc' ? sql`ASC` : sql`DESC`;
-    const rows = await query
-      .select(['symbol', ...TEXT_COLUMNS, ...NUMBER_COLUMNS])
-      .select(sql<number>`count(*) OVER ()`.as('total_count'))
-      .orderBy(sql`${sql.ref(sort_by)} ${direction} NULLS LAST`)
-      .orderBy('symbol')
-      .limit(limit)
-      .offset(offset)
-      .execute();
-    let total = Number(rows[0]?.total_count ?? 0);
-    if (rows.length === 0 && offset > 0) {
-      total = Number(
-        (await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      );
-    }
-    return {
-      symbols: rows.map(({ total_count: _t, ...r }) => r),
-      total_count: total,
-      metrics_date: metricsDate,
-    };
-  }
+  app.get(
+    '/symbols/:symbol/prices',
+    {
+      schema: {
+        summary: "One symbol's daily closes between two dates (default: the last five years)",
+        params: Type.Object({ symbol: SymbolParam }),
+        querystring: Type.Object(
+          { from: Type.Optional(IsoDate), to: Type.Optional(IsoDate) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            symbol: Type.String(),
+            dates: Type.Array(Type.String()),
+            closes: Type.Array(Type.Number()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const symbol = request.params.symbol.toUpperCase();
+      const to = request.query.to ?? '9999-12-31';
+      const from = request.query.from ?? (request.query.to ? addDays(to, -5 * 366) : '0001-01-01');
+      if (from > to) throw new ApiError(400, 'bad_request', 'querystring parameter "from" is after "to"');
+      const history = await priceHistory(app.deps.pool, symbol, from, to);
+      if (history.dates.length === 0 && !(await symbolKnown(symbol)))
+        throw new ApiError(404, 'not_found', `unknown symbol ${symbol}`);
+      return { symbol, ...history };
+    },
+  );
+
+  const symbolKnown = async (symbol: string) =>
+    (await db
+      .selectFrom('symbol_universe')
+      .select('symbol')
+      .where('symbol', '=', symbol)
+      .executeTakeFirst()) !== undefined;
 
   const Beta = Type.Object({
     factor: Type.String(),
@@ -175,7 +186,7 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary:
           "One symbol: metrics, company profile, the betas with R², observations and flags, and the betas' history",
-        params: Type.Object({ symbol: Type.String({ pattern: '^[A-Za-z0-9^][A-Za-z0-9.\\-^=_/]{0,31}$' }) }),
+        params: Type.Object({ symbol: SymbolParam }),
         querystring: Type.Object(
           { date: Type.Optional(IsoDate), from: Type.Optional(IsoDate), to: Type.Optional(IsoDate) },
           { additionalProperties: false },
@@ -214,12 +225,7 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const symbol = request.params.symbol.toUpperCase();
-      const known = await db
-        .selectFrom('symbol_universe')
-        .select('symbol')
-        .where('symbol', '=', symbol)
-        .executeTakeFirst();
-      if (!known) throw new ApiError(404, 'not_found', `unknown symbol ${symbol}`);
+      if (!(await symbolKnown(symbol))) throw new ApiError(404, 'not_found', `unknown symbol ${symbol}`);
       const metricsDate = await latestMetricsDate(request.query.date);
       const metrics = metricsDate
         ? ((await db

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/api/server.ts';
+import { runPipeline } from '../../src/pipeline/submit.ts';
+import { loadConfig } from '../../src/config.ts';
+import { loadDemoMarket } from '../../src/demo/load.ts';
+import { loadModel } from '../../src/factors/model.ts';
+import { tradingDays } from '../../src/market/closes.ts';
+import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
+import { scratchDir } from '../../test/helpers/files.ts';
+
+export const SECRET = 'web-test-secret-of-enough-length-0123456789';
+
+/**
+ * The real server (API and the built web app, one port) on a database of this file's own, with a
+ * small demo market and the daily batch run over its last `days` trading days.
+ */
+export async function startAppServer(
+  options: { stocks?: number; days?: number } = {},
+): Promise<{ base: string; app: FastifyInstance; t: TestDb; dates: string[]; close: () => Promise<void> }> {
+  const t = await createTestDb();
+  await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: options.stocks ?? 40 });
+  const config = { ...loadConfig({}), dualWrite: false };
+  const { calendarSymbol } = (await loadModel(t.db)).settings;
+  const dates = (await tradingDays(t.pool, calendarSymbol, '0001-01-01', '9999-12-31')).slice(
+    -(options.days ?? 4),
+  );
+  await runPipeline(t, config, { from: dates[0]!, to: dates.at(-1)!, kind: 'backfill' });
+  const app = await buildServer({ db: t.db, pool: t.pool, config, secret: SECRET });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    base,
+    app,
+    t,
+    dates,
+    close: async () => {
+      await app.close();
+      await t.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/** Number formatting shared by every page: percents, dollars with separators, betas to 2 decimals. */
+const dash = '—';
+const usd0 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
+const usd2 = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+const num2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const compact = new Intl.NumberFormat('en-US', {
+  notation: 'compact',
+  maximumFractionDigits: 1,
+  style: 'currency',
+  currency: 'USD',
+});
+
+const ok = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
+
+export const fmtPct = (x: number | null | undefined, digits = 2) =>
+  ok(x) ? `${(x * 100).toFixed(digits)}%` : dash;
+export const fmtUsd = (x: number | null | undefined) => (ok(x) ? usd0.format(x) : dash);
+export const fmtPrice = (x: number | null | undefined) => (ok(x) ? usd2.format(x) : dash);
+export const fmtCompactUsd = (x: number | null | undefined) => (ok(x) ? compact.format(x) : dash);
+export const fmtBeta = (x: number | null | undefined) => (ok(x) ? num2.format(x) : dash);
+export const fmtNum = (x: number | null | undefined) => (ok(x) ? num2.format(x) : dash);
+export const fmtInt = (x: number | null | undefined) => (ok(x) ? int.format(x) : dash);
+
+/** Background of a beta cell: blue for positive, red for negative, stronger with size (|β| ≥ 1.5 is full). */
+export function betaColor(x: number | null | undefined): string | undefined {
+  if (!ok(x) || x === 0) return undefined;
+  const a = Math.min(Math.abs(x) / 1.5, 1) * 0.55;
+  return x > 0 ? `rgba(37, 99, 235, ${a.toFixed(3)})` : `rgba(220, 38, 38, ${a.toFixed(3)})`;
+}
+
+export const signClass = (x: number | null | undefined) =>
+  ok(x) ? (x > 0 ? 'pos' : x < 0 ? 'neg' : '') : '';
+
+export const todayIso = () => new Date().toISOString().slice(0, 10);
+export const daysBefore = (iso: string, days: number) => {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - days);
+  return d.toISOString().slice(0, 10);
+};

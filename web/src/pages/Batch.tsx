@@ -1,0 +1,257 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api, ApiError } from '../api.ts';
+import { Empty, Failed, Loading } from '../components/States.tsx';
+import { fmtInt } from '../format.ts';
+
+/** A run as the pipeline's routes describe it (GET /api/v1/batch/runs). */
+interface Run {
+  id: string;
+  kind: string;
+  from_date: string | null;
+  to_date: string | null;
+  status: string;
+  created_at: string | null;
+  finished_at: string | null;
+  stages_done: number | null;
+  stages_total: number | null;
+  error: string | null;
+}
+interface Partition {
+  partition: string;
+  state: string;
+  attempts: number;
+  duration_ms: number | null;
+  error: string | null;
+}
+interface RunDetail extends Run {
+  stages: { date: string; stage: string; partitions: Partition[] }[];
+}
+/** The older answer: one row per phase of a run ({runs: [{run_id, run_date, phase, …}]}). */
+interface PhaseRow {
+  run_id: string;
+  run_date: string;
+  phase: string;
+  status: string;
+  items_total: number;
+  items_failed: number;
+  duration_ms: number | null;
+  error: string | null;
+  started_at: string;
+}
+
+/** Either shape of the runs list, as runs with their stages (the older one carries its stages inline). */
+function normalize(answer: unknown): { runs: Run[]; inline: Map<string, RunDetail> } {
+  const inline = new Map<string, RunDetail>();
+  if (Array.isArray(answer)) return { runs: answer as Run[], inline };
+  const rows = (answer as { runs?: unknown[] } | null)?.runs;
+  if (!Array.isArray(rows)) return { runs: [], inline };
+  if (rows.length > 0 && typeof (rows[0] as { id?: unknown }).id !== 'undefined')
+    return { runs: rows as Run[], inline };
+  for (const r of rows as PhaseRow[]) {
+    let run = inline.get(r.run_id);
+    if (!run) {
+      run = {
+        id: r.run_id,
+        kind: 'daily',
+        from_date: r.run_date,
+        to_date: r.run_date,
+        status: 'completed',
+        created_at: r.started_at,
+        finished_at: null,
+        stages_done: 0,
+        stages_total: 0,
+        error: null,
+        stages: [],
+      };
+      inline.set(r.run_id, run);
+    }
+    run.stages.push({
+      date: r.run_date,
+      stage: r.phase,
+      partitions: [
+        {
+          partition: `${fmtInt(r.items_total)} items${r.items_failed ? `, ${r.items_failed} failed` : ''}`,
+          state: r.status,
+          attempts: 1,
+          duration_ms: r.duration_ms,
+          error: r.error,
+        },
+      ],
+    });
+    run.stages_total! += 1;
+    if (['completed', 'done', 'success', 'succeeded'].includes(r.status)) run.stages_done! += 1;
+    if (r.status === 'failed') {
+      run.status = 'failed';
+      run.error ??= r.error;
+    } else if (r.status === 'running' && run.status !== 'failed') run.status = 'running';
+    if (r.started_at < (run.created_at ?? '')) run.created_at = r.started_at;
+  }
+  return { runs: [...inline.values()], inline };
+}
+
+const stateClass = (s: string) =>
+  s === 'failed' ? 'neg' : s === 'running' || s === 'active' ? 'warn' : s === 'completed' ? 'pos' : '';
+
+/** Batch runs (admins): their stages and progress, failures with messages; start a run for a date. */
+export default function Batch({ admin }: { admin: boolean }) {
+  const [list, setList] = useState<{ runs: Run[]; inline: Map<string, RunDetail> } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [detail, setDetail] = useState<RunDetail | null>(null);
+  const [date, setDate] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+
+  const refresh = useCallback(() => {
+    api<unknown>('/batch/runs').then(
+      (a) => {
+        setList(normalize(a));
+        setError(null);
+      },
+      (e: unknown) => setError(e),
+    );
+  }, []);
+  useEffect(() => {
+    refresh();
+    const t = setInterval(refresh, 5000);
+    return () => clearInterval(t);
+  }, [refresh]);
+
+  useEffect(() => {
+    if (!selected) return setDetail(null);
+    const inline = list?.inline.get(selected);
+    if (inline) return setDetail(inline);
+    api<RunDetail>(`/batch/runs/${encodeURIComponent(selected)}`).then(setDetail, () => setDetail(null));
+  }, [selected, list]);
+
+  const start = async (e: FormEvent) => {
+    e.preventDefault();
+    setMessage(null);
+    try {
+      const r = await api<{ id?: string; run_id?: string; date?: string }>('/batch/runs', {
+        json: date ? { date } : {},
+      });
+      setMessage(`Run ${r.id ?? r.run_id} started${r.date ? ` for ${r.date}` : ''}.`);
+      setSelected(r.id ?? r.run_id ?? null);
+      refresh();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        const id = (err.details as { id?: string } | null)?.id;
+        setMessage(`A run for this date is already under way${id ? ` (${id})` : ''}.`);
+      } else setMessage(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  if (!admin) return <Empty>The batch page is for administrators.</Empty>;
+  return (
+    <section className="batch">
+      <h1>Batch</h1>
+      <form className="toolbar" onSubmit={start}>
+        <label className="inline">
+          Date{' '}
+          <input type="date" aria-label="Run date" value={date} onChange={(e) => setDate(e.target.value)} />
+        </label>
+        <button type="submit">Start a run</button>
+        {message && <span role="status">{message}</span>}
+      </form>
+      {error ? <Failed error={error} /> : null}
+      {!list ? (
+        error ? null : (
+          <Loading what="runs" />
+        )
+      ) : list.runs.length === 0 ? (
+        <Empty>No runs yet.</Empty>
+      ) : (
+        <div className="columns">
+          <div className="panel table-scroll">
+            <table className="plain wide" aria-label="Runs">
+              <thead>
+                <tr>
+                  <th className="text">Run</th>
+                  <th className="text">Dates</th>
+                  <th className="text">Status</th>
+                  <th>Progress</th>
+                  <th className="text">Started</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.runs.map((r) => {
+                  const pct = r.stages_total ? (r.stages_done ?? 0) / r.stages_total : 0;
+                  return (
+                    <tr
+                      key={r.id}
+                      className={r.id === selected ? 'active' : ''}
+                      tabIndex={0}
+                      onClick={() => setSelected(r.id)}
+                      onKeyDown={(e) => e.key === 'Enter' && setSelected(r.id)}
+                    >
+                      <td className="text" title={r.id}>
+                        {r.kind} {r.id.slice(0, 8)}
+                      </td>
+                      <td className="text">
+                        {r.from_date === r.to_date ? r.from_date : `${r.from_date} → ${r.to_date}`}
+                      </td>
+                      <td className={`text ${stateClass(r.status)}`}>
+                        {r.status}
+                        {r.error && <div className="muted small">{r.error}</div>}
+                      </td>
+                      <td className="num">
+                        <progress max={1} value={pct} aria-label="stages done" /> {r.stages_done ?? 0}/
+                        {r.stages_total ?? 0}
+                      </td>
+                      <td className="text">
+                        {r.created_at
+                          ? new Date(r.created_at).toLocaleString(undefined, {
+                              dateStyle: 'short',
+                              timeStyle: 'short',
+                            })
+                          : '—'}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <div className="panel">
+            <h2>Stages</h2>
+            {!selected ? (
+              <Empty>Choose a run to see its stages.</Empty>
+            ) : !detail ? (
+              <Loading what="stages" />
+            ) : (
+              <table className="plain" aria-label="Stages">
+                <thead>
+                  <tr>
+                    <th className="text">Date</th>
+                    <th className="text">Stage</th>
+                    <th className="text">Partition</th>
+                    <th className="text">State</th>
+                    <th>Tries</th>
+                    <th>ms</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {detail.stages.flatMap((s) =>
+                    s.partitions.map((p) => (
+                      <tr key={`${s.date}${s.stage}${p.partition}`}>
+                        <td className="text">{s.date}</td>
+                        <td className="text">{s.stage}</td>
+                        <td className="text">{p.partition}</td>
+                        <td className={`text ${stateClass(p.state)}`}>
+                          {p.state}
+                          {p.error && <div className="small">{p.error}</div>}
+                        </td>
+                        <td className="num">{p.attempts}</td>
+                        <td className="num">{fmtInt(p.duration_ms)}</td>
+                      </tr>
+                    )),
+                  )}
+                </tbody>
+              </table>
+            )}
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

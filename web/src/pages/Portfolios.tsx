@@ -1,0 +1,46 @@
+import { Link } from '../components/Link.tsx';
+import { Empty, Failed, Loading } from '../components/States.tsx';
+import { fmtUsd } from '../format.ts';
+import { useApi } from '../useApi.ts';
+
+export interface Portfolio {
+  id: number;
+  name: string;
+  currency: string;
+  equity_balance: number;
+}
+
+export default function Portfolios() {
+  const { data, error } = useApi<{ portfolios: Portfolio[] }>('/portfolios');
+  if (error) return <Failed error={error} />;
+  if (!data) return <Loading what="portfolios" />;
+  return (
+    <section>
+      <h1>Portfolios</h1>
+      {data.portfolios.length === 0 ? (
+        <Empty>You have no portfolios yet. Import one with the CLI, or try a book on the What-if page.</Empty>
+      ) : (
+        <table className="plain wide" aria-label="Portfolios">
+          <thead>
+            <tr>
+              <th className="text">Name</th>
+              <th className="text">Currency</th>
+              <th>Equity</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.portfolios.map((p) => (
+              <tr key={p.id}>
+                <td className="text">
+                  <Link to={`/portfolios/${p.id}`}>{p.name}</Link>
+                </td>
+                <td className="text">{p.currency}</td>
+                <td className="num">{fmtUsd(p.equity_balance)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
