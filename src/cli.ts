@@ -25,6 +25,8 @@ import { parseReadPath } from './config.ts';
 import { formatTable } from './table.ts';
 import { isIsoDate } from './imports/fields.ts';
 import { createUser } from './users/users.ts';
+import { UsageError } from './cli/usage-error.ts';
+import { fetchPricesCommand, fetchProfilesCommand } from './cli/fetch.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -36,8 +38,6 @@ interface Command {
   /** Returns the exit code. */
   run(args: { values: Values; positionals: string[]; db: () => Promise<Db> }): Promise<number>;
 }
-
-class UsageError extends Error {}
 
 const str = (v: Values, name: string): string | undefined =>
   typeof v[name] === 'string' ? (v[name] as string) : undefined;
@@ -117,6 +117,8 @@ const COMMANDS: Record<string, Command> = {
       return summary.failures.length ? 1 : 0;
     },
   },
+  'fetch prices': fetchPricesCommand,
+  'fetch profiles': fetchProfilesCommand,
   'import companies': {
     usage: 'import companies PATH',
     summary: 'company profiles (columns of companies.csv; extra columns kept)',

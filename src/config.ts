@@ -30,6 +30,20 @@ export interface Config {
   companiesPath: string | undefined;
   /** Prices file or folder the batch imports each day, if any (the market data phase). */
   marketDataPath: string | undefined;
+  /** Where the market data phase and `fetch` get prices and profiles: `file`, `yahoo` or `tiingo`. */
+  marketDataProvider: string;
+  /** Calendar days of history a symbol's first fetch takes (the factor windows need 365 + margin). */
+  marketDataHistoryDays: number;
+  /** Provider requests per second; unset = the provider's own default. */
+  marketDataRateLimit: number | undefined;
+  /** Provider requests in flight at once; unset = the provider's own default. */
+  marketDataConcurrency: number | undefined;
+  /** Timeout of one provider request (ms). */
+  marketDataTimeoutMs: number;
+  /** Retries of a provider request after a 429, a 5xx, a timeout or a network error. */
+  marketDataRetries: number;
+  /** Tiingo API key (secret: never logged, never in a message). */
+  tiingoApiKey: string | undefined;
   /** Signs API tokens; generated and kept in the data folder when unset. */
   jwtSecret: string | undefined;
   /** Lifetime of an API token. */
@@ -51,6 +65,13 @@ const DEFAULTS: Config = {
   factorBatchSize: 15,
   companiesPath: undefined,
   marketDataPath: undefined,
+  marketDataProvider: 'file',
+  marketDataHistoryDays: 400,
+  marketDataRateLimit: undefined,
+  marketDataConcurrency: undefined,
+  marketDataTimeoutMs: 30000,
+  marketDataRetries: 4,
+  tiingoApiKey: undefined,
   jwtSecret: undefined,
   tokenTtlSeconds: 900,
   port: 3000,
@@ -75,6 +96,13 @@ function intFromEnv(name: string, value: string | undefined): number | undefined
   return n;
 }
 
+function positiveFromEnv(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const file = env.FU_CONFIG ?? path.join(cwd, 'factor-universe.config.json');
   const fromFile = readConfigFile(file);
@@ -91,6 +119,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       factorBatchSize: intFromEnv('FU_FACTOR_BATCH_SIZE', env.FU_FACTOR_BATCH_SIZE),
       companiesPath: env.FU_COMPANIES_PATH || undefined,
       marketDataPath: env.FU_MARKET_DATA_PATH || undefined,
+      marketDataProvider: env.FU_MARKET_DATA_PROVIDER || undefined,
+      marketDataHistoryDays: intFromEnv('FU_MARKET_DATA_HISTORY_DAYS', env.FU_MARKET_DATA_HISTORY_DAYS),
+      marketDataRateLimit: positiveFromEnv('FU_MARKET_DATA_RATE_LIMIT', env.FU_MARKET_DATA_RATE_LIMIT),
+      marketDataConcurrency: intFromEnv('FU_MARKET_DATA_CONCURRENCY', env.FU_MARKET_DATA_CONCURRENCY),
+      marketDataTimeoutMs: intFromEnv('FU_MARKET_DATA_TIMEOUT_MS', env.FU_MARKET_DATA_TIMEOUT_MS),
+      marketDataRetries:
+        env.FU_MARKET_DATA_RETRIES === '0'
+          ? 0
+          : intFromEnv('FU_MARKET_DATA_RETRIES', env.FU_MARKET_DATA_RETRIES),
+      tiingoApiKey: env.FU_TIINGO_API_KEY || undefined,
       jwtSecret: env.FU_JWT_SECRET || undefined,
       tokenTtlSeconds: intFromEnv('FU_TOKEN_TTL_SECONDS', env.FU_TOKEN_TTL_SECONDS),
       port: intFromEnv('PORT', env.PORT),

@@ -45,15 +45,15 @@ describe('the daily batch', () => {
     assert.deepEqual(
       rows.map((r) => [r.phase, r.status]),
       [
+        ['market_data', 'skipped'],
         ['company_profiles', 'completed'],
         ['universe_factors', 'completed'],
-        ['market_data', 'skipped'],
         ['symbol_metrics', 'completed'],
         ['portfolios', 'completed'],
         ['legacy_position_exposures', 'completed'],
       ],
     );
-    assert.equal(rows[1].items_total, 48);
+    assert.equal(rows[2].items_total, 48);
   });
 
   it('a rerun skips completed phases; --force runs them again', async () => {
@@ -79,7 +79,7 @@ describe('the daily batch', () => {
     assert.equal(first.failed, true);
     assert.deepEqual(
       first.phases.map((p) => p.status),
-      ['completed', 'completed', 'skipped', 'failed'],
+      ['skipped', 'completed', 'completed', 'failed'],
     );
     assert.match(first.phases[3]!.error!, /metrics source unreachable/);
     const rows = await phaseRows(D);

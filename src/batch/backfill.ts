@@ -5,6 +5,7 @@ import { addDays, minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { loadModel, lookbackDays } from '../factors/model.ts';
 import { returnsFromCloses } from '../factors/panel.ts';
+import { marketDataConfigured } from '../market/providers/index.ts';
 import { firstTradingDay, loadCloses, tradingDayOnOrBefore, tradingDays } from '../market/closes.ts';
 import { DAILY_PHASES, type PhaseContext } from './phases.ts';
 import { runDate, type DateReport } from './runner.ts';
@@ -57,7 +58,7 @@ export async function backfill(
   // One read of the closes for the whole range, reaching back far enough for the factor windows
   // and the metrics' one-year returns; the returns panel is built from the same matrix.
   let shared: PhaseContext['shared'] = {};
-  if (!config.marketDataPath) {
+  if (!marketDataConfigured(config)) {
     const reach = [addDays(dates[0]!, -lookback), minusMonths(dates[0]!, 12)].sort()[0]!;
     const closes = await loadCloses(pool, cal, reach, dates.at(-1)!);
     shared = { closes, panel: returnsFromCloses(closes.dates, closes.symbols, closes.closes) };

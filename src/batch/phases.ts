@@ -8,8 +8,10 @@ import { loadModel } from '../factors/model.ts';
 import type { ReturnsPanel } from '../factors/panel.ts';
 import { runFactors } from '../factors/run.ts';
 import { importCompanies } from '../imports/companies.ts';
-import { importPrices } from '../imports/prices.ts';
 import type { ClosesMatrix } from '../market/closes.ts';
+import { updateMarketData } from '../market/market-data-step.ts';
+import { marketDataConfigured } from '../market/providers/index.ts';
+import type { FetchLike } from '../market/providers/types.ts';
 import { runMetrics } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
 import { refreshUniverse } from '../universe.ts';
@@ -48,10 +50,41 @@ const done = (n: number, failed = 0, details?: Record<string, unknown>): PhaseOu
 });
 
 /**
- * The daily batch, in the seed's order. Each phase is idempotent (upserts keyed by date), so a
+ * Prices from the configured provider (FU_MARKET_DATA_PROVIDER), before anything computes on them.
+ * `fetchImpl` is the HTTP client handed to the provider (tests give a recorder).
+ */
+export function marketDataPhase(fetchImpl?: FetchLike): Phase {
+  return {
+    name: 'market_data',
+    description: 'fetch new prices from the configured provider (file, yahoo, tiingo), if any',
+    run: async ({ db, pool, config, date }) => {
+      if (!marketDataConfigured(config)) return { ...done(0), skipped: 'no market data source configured' };
+      const { calendarSymbol } = (await loadModel(db)).settings;
+      const r = await updateMarketData(
+        pool,
+        config,
+        date,
+        calendarSymbol,
+        fetchImpl ? { fetch: fetchImpl } : {},
+      );
+      return done(r.symbols, r.failures.length, {
+        provider: r.provider,
+        runId: r.runId,
+        rows: r.rows,
+        counts: r.counts,
+        revised: r.revised.map((x) => ({ symbol: x.symbol, ...x.revision })),
+        failures: r.failures,
+      });
+    },
+  };
+}
+
+/**
+ * The daily batch: market data first (everything computes on its closes), then the seed's order. Each phase is idempotent (upserts keyed by date), so a
  * date interrupted anywhere can be run again to the same rows.
  */
 export const DAILY_PHASES: readonly Phase[] = [
+  marketDataPhase(),
   {
     name: 'company_profiles',
     description: 'refresh company profiles (from the configured file, if any) and the universe',
@@ -82,17 +115,6 @@ export const DAILY_PHASES: readonly Phase[] = [
         skipped: r.skipped,
         failures: r.failures,
         timings: r.timings,
-      });
-    },
-  },
-  {
-    name: 'market_data',
-    description: 'import new prices from the configured folder or file, if any',
-    run: async ({ pool, config }) => {
-      if (!config.marketDataPath) return { ...done(0), skipped: 'no market data source configured' };
-      const r = await importPrices(pool, config.marketDataPath);
-      return done(r.results.length + r.failures.length, r.failures.length, {
-        failures: r.failures.map((f) => f.message),
       });
     },
   },

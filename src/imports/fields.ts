@@ -19,6 +19,23 @@ export function isIsoDate(s: string): boolean {
   return mo !== 2 || d < 29 || (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
 }
 
+export type NumberKind = 'any' | 'positive' | 'nonNegative' | 'nonZero';
+
+/**
+ * The sanity rule of a number field, shared by the file importers and the market data providers
+ * (one rule for every source): undefined when `n` passes, else what is wrong with it.
+ * Example: numberProblem(0, 'positive') → 'must not be zero'; numberProblem(NaN, 'any') → 'not a finite number'.
+ */
+export function numberProblem(n: number, kind: NumberKind = 'any'): string | undefined {
+  if (!Number.isFinite(n)) return 'not a finite number';
+  return (
+    (kind === 'positive' && n <= 0 && (n === 0 ? 'must not be zero' : 'must be positive')) ||
+    (kind === 'nonNegative' && n < 0 && 'must not be negative') ||
+    (kind === 'nonZero' && n === 0 && 'must not be zero') ||
+    undefined
+  );
+}
+
 export class FieldReader {
   constructor(
     readonly problems: ProblemList,
@@ -63,23 +80,20 @@ export class FieldReader {
   }
 
   /** A finite number; `kind` adds a sign rule. */
-  number(column: string, kind: 'any' | 'positive' | 'nonNegative' | 'nonZero' = 'any'): number | undefined {
+  number(column: string, kind: NumberKind = 'any'): number | undefined {
     const v = this.get(column);
     if (v === '') {
       this.problems.add(this.line, column, 'value is missing');
       return undefined;
     }
     const n = Number(v);
-    if (!Number.isFinite(n)) {
-      this.problems.add(this.line, column, `not a finite number: "${v}"`);
-      return undefined;
-    }
-    const broken =
-      (kind === 'positive' && n <= 0 && (n === 0 ? 'must not be zero' : 'must be positive')) ||
-      (kind === 'nonNegative' && n < 0 && 'must not be negative') ||
-      (kind === 'nonZero' && n === 0 && 'must not be zero');
+    const broken = numberProblem(n, kind);
     if (broken) {
-      this.problems.add(this.line, column, `${broken}, got "${v}"`);
+      this.problems.add(
+        this.line,
+        column,
+        Number.isFinite(n) ? `${broken}, got "${v}"` : `${broken}: "${v}"`,
+      );
       return undefined;
     }
     return n;
