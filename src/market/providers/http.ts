@@ -26,6 +26,7 @@ export interface HttpOptions {
   secrets?: readonly string[];
   /** Which URLs must answer JSON: an HTML page there is an error, not data. Default: all. */
   expectsJson?: (url: string) => boolean;
+  /** Waits between retries (tests pass a recorder); rate spacing always uses the real clock. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   /** Told of each retry, for the run's log (messages already scrubbed). */
@@ -90,8 +91,8 @@ export class ProviderHttp {
       let retryAfterMs: number | undefined;
       let failure: string;
       try {
-        const response = await this.limited(() => this.once(input, init));
-        if (response.status !== 429 && response.status < 500) return await this.checked(url, response);
+        const response = await this.limited(() => this.once(url, input, init));
+        if (response.status !== 429 && response.status < 500) return response;
         failure = `HTTP ${response.status} from ${where(url)}`;
         retryAfterMs = retryAfter(response.headers.get('retry-after'));
         await response.body?.cancel().catch(() => undefined);
@@ -116,10 +117,29 @@ export class ProviderHttp {
     }
   };
 
-  private async once(input: string | URL | Request, init: RequestInit | undefined): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.policy.timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return this.impl(input, { ...init, signal });
+  /**
+   * One attempt, its body read within the timeout when it is data. The timer is our own (an
+   * `AbortSignal.timeout` timer does not keep the process alive, so a silent peer could leave a
+   * run pending forever) and is cleared as soon as the attempt is over.
+   */
+  private async once(
+    url: string,
+    input: string | URL | Request,
+    init: RequestInit | undefined,
+  ): Promise<Response> {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('the request timed out', 'TimeoutError')),
+      this.policy.timeoutMs,
+    );
+    const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    try {
+      const response = await this.impl(input, { ...init, signal });
+      if (response.status === 429 || response.status >= 500) return response;
+      return await this.checked(url, response);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for a rate slot and a concurrency lane, runs `work`, frees the lane. */
@@ -130,7 +150,7 @@ export class ProviderHttp {
       const now = Date.now();
       const slot = Math.max(now, this.nextSlot);
       this.nextSlot = slot + 1000 / this.policy.requestsPerSecond;
-      if (slot > now) await this.sleep(slot - now);
+      if (slot > now) await sleepMs(slot - now);
       return await work();
     } finally {
       this.active--;
