@@ -56,7 +56,14 @@ export interface FetchPricesResult {
 /** A symbol's answer was unusable; the message says why, for `market_data_fetch_failures`. */
 class BadAnswer extends Error {}
 
+/** A stored close is changed beyond this relative difference (any rescaling shows). */
 const RELATIVE = 1e-9;
+/**
+ * A daily return is changed beyond this absolute difference. Providers round adjusted closes (to
+ * ~1e-8 relative), so a rescaled history moves returns by ~1e-8 without changing any beta that
+ * matters; a wrongly stored split day moves its return by 0.9, a one-cent restatement by 1e-4.
+ */
+const RETURN_TOLERANCE = 1e-6;
 const differs = (a: number, b: number) => Math.abs(a - b) > RELATIVE * Math.max(Math.abs(a), Math.abs(b));
 
 /**
@@ -84,7 +91,7 @@ export function findRevision(
         returnsFrom === undefined &&
         prev &&
         oldPrev !== undefined &&
-        differs(old / oldPrev, b.adjClose / prev.adjClose)
+        Math.abs(old / oldPrev - b.adjClose / prev.adjClose) > RETURN_TOLERANCE
       )
         returnsFrom = b.date;
     }

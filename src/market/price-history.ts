@@ -34,12 +34,16 @@ export async function storedCloses(
   return new Map(rows.map((r) => [r.d, r.close]));
 }
 
-/** Symbols a fetch covers by default: active universe symbols, unpriced option underlyings, factor proxies. */
+/**
+ * Symbols a fetch covers by default: active universe symbols, unpriced option underlyings, the
+ * factor proxies, and every symbol an open position holds.
+ */
 export async function fetchableSymbols(pool: pg.Pool): Promise<string[]> {
   const { rows } = await pool.query<{ symbol: string }>(`
     SELECT symbol FROM symbol_universe WHERE is_active OR first_seen IS NULL
     UNION SELECT long_proxy FROM factor_definitions WHERE is_active
     UNION SELECT short_proxy FROM factor_definitions WHERE is_active AND short_proxy IS NOT NULL
+    UNION SELECT DISTINCT symbol FROM positions WHERE exit_date IS NULL AND position_type IN ('LONG', 'SHORT')
     ORDER BY 1`);
   return rows.map((r) => r.symbol);
 }
