@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runFactors } from '../src/factors/run.ts';
 import { fetchPrices } from '../src/market/fetch-prices.ts';
@@ -400,5 +403,36 @@ describe('the file provider takes the same path', () => {
       [['SPY', '2024-06-05', '2024-06-05', 1]],
     );
     assert.equal((await stored('SPY')).find((x) => x.date === '2024-06-05')!.close, 520);
+  });
+});
+
+describe('the fetch prices command', () => {
+  const cli = path.resolve('bin/factor-universe.js');
+  const run = (args: string[], env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, [cli, ...args], {
+      env: { ...process.env, DATABASE_URL: t.url, ...env },
+    }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it('prints a line per symbol off a terminal, a summary, and exits 1 on a partial success', async () => {
+    const dir = scratchDir();
+    writeLines(dir, 'SPY.csv', ['date,close', '2024-06-03,513.936096', '2024-06-04,514.51062']);
+    writeLines(dir, 'BAD.csv', ['date,close', '2024-06-03,-1']);
+    const r = await run(['fetch', 'prices'], { FU_MARKET_DATA_PATH: dir, FU_MARKET_DATA_PROVIDER: 'file' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^\d+\/\d+ SPY: 2 new rows$/m);
+    assert.match(r.stderr, /BAD: failed: BAD\.csv: rejected, nothing imported/);
+    assert.match(
+      r.stdout,
+      /file: \d+ symbols in .* s: 1 with new prices, 0 histories replaced, .* 1 failed; 2 rows written \(partial success/,
+    );
+  });
+
+  it('a wrong option is a usage error (exit 2)', async () => {
+    const r = await run(['fetch', 'prices', '--provider', 'bloomberg'], {});
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--provider must be one of file, yahoo, tiingo, got "bloomberg"/);
   });
 });
