@@ -5,8 +5,11 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runFactors } from '../src/factors/run.ts';
 import { fetchPrices } from '../src/market/fetch-prices.ts';
+import { fetchProfiles } from '../src/market/fetch-profiles.ts';
+import { yahooProvider } from '../src/market/providers/yahoo.ts';
 import { createProvider } from '../src/market/providers/index.ts';
 import { tiingoProvider } from '../src/market/providers/tiingo.ts';
+import type { MarketDataProvider } from '../src/market/providers/types.ts';
 import { runMetrics } from '../src/metrics/run.ts';
 import { loadConfig } from '../src/config.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
@@ -63,28 +66,20 @@ const json = (body: unknown, status = 200) =>
 const rows = (symbol: string, from: string, to: string, asOf: string) =>
   JSON.parse(tiingoPricesBody(world, symbol, from, to, asOf)) as { date: string; adjClose: number }[];
 
+/** fetchPrices through Tiingo on `to`, for `symbols`, with SPY as the calendar. */
+const fetchOn = (provider: MarketDataProvider, to: string, symbols: string[], historyDays = 30) =>
+  fetchPrices(t.pool, { provider, to, historyDays, symbols, calendarSymbol: 'SPY' });
+
 describe('incremental fetch', () => {
   it('a first fetch takes FU_MARKET_DATA_HISTORY_DAYS; the next asks only for the dates after the last stored close', async () => {
     const first = tiingo('2024-06-07');
-    const a = await fetchPrices(t.pool, {
-      provider: first.provider,
-      to: '2024-06-07',
-      historyDays: 30,
-      symbols: ['SPY', 'AAPL'],
-      calendarSymbol: 'SPY',
-    });
+    const a = await fetchOn(first.provider, '2024-06-07', ['SPY', 'AAPL']);
     assert.deepEqual(ranges(first.svc.requests, 'SPY'), [['2024-05-08', '2024-06-07']]); // 30 calendar days back
     assert.deepEqual(a.counts, { stored: 2, revised: 0, unchanged: 0, not_covered: 0, failed: 0 });
     assert.equal((await stored('AAPL')).length, days('2024-05-08', '2024-06-07').length);
 
     const next = tiingo('2024-06-12');
-    const b = await fetchPrices(t.pool, {
-      provider: next.provider,
-      to: '2024-06-12',
-      historyDays: 30,
-      symbols: ['SPY', 'AAPL'],
-      calendarSymbol: 'SPY',
-    });
+    const b = await fetchOn(next.provider, '2024-06-12', ['SPY', 'AAPL']);
     assert.deepEqual(ranges(next.svc.requests, 'SPY'), [['2024-06-08', '2024-06-12']]);
     assert.deepEqual(ranges(next.svc.requests, 'AAPL'), [['2024-06-08', '2024-06-12']]);
     assert.equal(b.rows, 6); // 10, 11 and 12 June for two symbols
@@ -98,13 +93,7 @@ describe('incremental fetch', () => {
     );
 
     const again = tiingo('2024-06-12');
-    const c = await fetchPrices(t.pool, {
-      provider: again.provider,
-      to: '2024-06-12',
-      historyDays: 30,
-      symbols: ['SPY', 'AAPL'],
-      calendarSymbol: 'SPY',
-    });
+    const c = await fetchOn(again.provider, '2024-06-12', ['SPY', 'AAPL']);
     assert.equal(again.svc.requests.length, 0, 'nothing is missing: nothing is asked');
     assert.equal(c.counts.unchanged, 2);
   });
@@ -434,5 +423,60 @@ describe('the fetch prices command', () => {
     const r = await run(['fetch', 'prices', '--provider', 'bloomberg'], {});
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--provider must be one of file, yahoo, tiingo, got "bloomberg"/);
+  });
+});
+
+describe('company profiles', () => {
+  it('are written from the provider, keep what it lacks, and a failing symbol fails alone', async () => {
+    await t.pool.query(
+      "INSERT INTO company_profiles (symbol, company_name, sector, pb_ratio) VALUES ('NVDA', 'old name', 'old sector', 1.5), ('AAPL', 'Apple Inc.', 'Technology', 40)",
+    );
+    const svc = fakeServices(world, {
+      asOf: '2024-06-14',
+      override: (url) =>
+        url.pathname.endsWith('/quoteSummary/AAPL')
+          ? new Response('gateway timeout', { status: 504 })
+          : undefined,
+    });
+    const r = await fetchProfiles(t.pool, {
+      provider: yahooProvider(svc.fetch, { ...FAST, retries: 0 }),
+      asOf: '2024-06-14',
+      symbols: ['NVDA', 'AAPL'],
+    });
+    assert.deepEqual(r.failures, [
+      {
+        symbol: 'AAPL',
+        reason: 'HTTP 504 from query2.finance.yahoo.com/v10/finance/quoteSummary/AAPL (after 1 attempt)',
+      },
+    ]);
+    const rows = await t.pool.query(
+      'SELECT symbol, company_name, sector, industry, market_cap, market_cap_date::text, pe_ratio, ps_ratio, pb_ratio FROM company_profiles ORDER BY symbol',
+    );
+    assert.deepEqual(rows.rows, [
+      {
+        symbol: 'AAPL',
+        company_name: 'Apple Inc.',
+        sector: 'Technology',
+        industry: null,
+        market_cap: null,
+        market_cap_date: null,
+        pe_ratio: null,
+        ps_ratio: null,
+        pb_ratio: 40,
+      },
+      {
+        symbol: 'NVDA',
+        company_name: 'NVIDIA Corporation',
+        sector: 'Technology',
+        industry: 'Semiconductors',
+        market_cap: 3.244e12,
+        market_cap_date: '2024-06-14',
+        pe_ratio: 76.2,
+        ps_ratio: 40.4,
+        pb_ratio: 65.5,
+      },
+    ]);
+    const failures = await t.pool.query('SELECT kind, symbol FROM market_data_fetch_failures');
+    assert.deepEqual(failures.rows, [{ kind: 'profiles', symbol: 'AAPL' }]);
   });
 });

@@ -7,7 +7,13 @@ import { tiingoProvider } from '../src/market/providers/tiingo.ts';
 import { ProviderError, type FetchLike } from '../src/market/providers/types.ts';
 import { checkBars } from '../src/market/providers/validate.ts';
 import { yahooProvider } from '../src/market/providers/yahoo.ts';
-import { fakeServices, FIXTURES, HTML_ERROR_PAGE, loadWorld } from './helpers/market-services.ts';
+import {
+  fakeServices,
+  FIXTURES,
+  HTML_ERROR_PAGE,
+  loadWorld,
+  yahooChartBody,
+} from './helpers/market-services.ts';
 
 const world = loadWorld();
 const POLICY = { timeoutMs: 2000, retries: 0, requestsPerSecond: 1000 };
@@ -62,6 +68,19 @@ describe('Yahoo adapter (yahoo-finance2 chart and quoteSummary on an injected fe
     );
     assert.ok(svc.requests.some((r) => r.url.includes('/v1/test/getcrumb')));
     assert.ok(svc.requests.at(-1)!.url.includes('crumb=fixtureCrumb1'));
+  });
+
+  it("during the session, today's live bar is not taken for a close", async () => {
+    const live: FetchLike = async () => {
+      const body = JSON.parse(yahooChartBody(world, 'NVDA', '2024-06-10', '2024-06-14', '2024-06-14'));
+      body.chart.result[0].meta.regularMarketTime = Date.parse('2024-06-14T15:00:00Z') / 1000; // 11:00 in New York
+      return new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+    };
+    const h = (await yahooProvider(live, POLICY).dailyBars('NVDA', '2024-06-10', '2024-06-14'))!;
+    assert.deepEqual(
+      h.bars.map((b) => b.date),
+      ['2024-06-10', '2024-06-11', '2024-06-12', '2024-06-13'],
+    );
   });
 
   it('an unknown or delisted symbol is a readable not-found error', async () => {

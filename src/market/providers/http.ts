@@ -97,7 +97,7 @@ export class ProviderHttp {
         retryAfterMs = retryAfter(response.headers.get('retry-after'));
         await response.body?.cancel().catch(() => undefined);
         if (attempt >= retries)
-          throw new ProviderError(`${failure} (after ${attempt + 1} attempts)`, 'http', response.status);
+          throw new ProviderError(`${failure} (after ${attempts(attempt + 1)})`, 'http', response.status);
       } catch (e) {
         if (e instanceof ProviderError) throw e;
         const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
@@ -106,7 +106,7 @@ export class ProviderHttp {
           : `network error reaching ${where(url)}: ${this.redact(e instanceof Error ? e.message : String(e))}`;
         if (attempt >= retries)
           throw new ProviderError(
-            `${failure} (after ${attempt + 1} attempts)`,
+            `${failure} (after ${attempts(attempt + 1)})`,
             timedOut ? 'timeout' : 'network',
           );
       }
@@ -177,6 +177,8 @@ export class ProviderHttp {
     });
   }
 }
+
+const attempts = (n: number) => (n === 1 ? '1 attempt' : `${n} attempts`);
 
 /** Retry-After in ms (seconds or an HTTP date), or undefined. */
 function retryAfter(value: string | null): number | undefined {

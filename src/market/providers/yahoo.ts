@@ -103,7 +103,15 @@ export function yahooProvider(
             amount: d.amount,
           })),
         ];
-        return { symbol, bars: bars.filter((b) => b.date >= from && b.date <= to), actions };
+        // During a session Yahoo appends a live bar for today: not a close yet, so not stored.
+        const session = r.meta.currentTradingPeriod?.regular;
+        const open = session && r.meta.regularMarketTime < session.end;
+        const today = localDay(r.meta.regularMarketTime, offset);
+        return {
+          symbol,
+          bars: bars.filter((b) => b.date >= from && b.date <= to && !(open && b.date === today)),
+          actions,
+        };
       } catch (e) {
         throw wrap(symbol, e);
       }
