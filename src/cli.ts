@@ -27,6 +27,7 @@ import { isIsoDate } from './imports/fields.ts';
 import { createUser } from './users/users.ts';
 import { UsageError } from './cli/usage-error.ts';
 import { fetchPricesCommand, fetchProfilesCommand } from './cli/fetch.ts';
+import { fetchLatest } from './market/market-data-step.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -284,16 +285,15 @@ const COMMANDS: Record<string, Command> = {
   },
   'batch run': {
     usage: 'batch run [--date YYYY-MM-DD] [--force]',
-    summary: 'run every phase of the daily batch for a date (default: the last trading day with prices)',
+    summary:
+      'run every phase of the daily batch for a date (default: the last trading day, after fetching the configured market data)',
     options: { date: { type: 'string' }, force: { type: 'boolean' } },
     run: async ({ values, db }) => {
       const d = await db();
       const requested = str(values, 'date') === undefined ? '9999-12-31' : dateOption(values);
-      const date = await tradingDayOnOrBefore(
-        d.pool,
-        (await loadModel(d.db)).settings.calendarSymbol,
-        requested,
-      );
+      const calendar = (await loadModel(d.db)).settings.calendarSymbol;
+      if (requested === '9999-12-31') await fetchLatest(d.pool, loadConfig(), calendar); // the day just closed
+      const date = await tradingDayOnOrBefore(d.pool, calendar, requested);
       if (!date) throw new Error(`no trading day on or before ${requested}: import prices first`);
       const report = await runDate(d.db, d.pool, loadConfig(), date, { force: values.force === true });
       printDateReport(report);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { backfill } from '../src/batch/backfill.ts';
 import { DAILY_PHASES, marketDataPhase } from '../src/batch/phases.ts';
 import { runDate } from '../src/batch/runner.ts';
 import { loadConfig } from '../src/config.ts';
@@ -104,5 +105,27 @@ describe('a configured provider feeds the daily batch', () => {
       [portfolioId, D],
     );
     assert.equal(exposures.rows[0].n, 11);
+  });
+
+  it('a backfill without an end date first fetches the newest closes, then runs the day just closed', async () => {
+    // The provider built from configuration uses the global fetch: answered here, never the network.
+    const { svc } = phasesOn('2024-06-14');
+    const real = globalThis.fetch;
+    globalThis.fetch = svc.fetch as typeof fetch;
+    try {
+      const reports = await backfill(t.db, t.pool, config);
+      assert.deepEqual(
+        reports.map((r) => [r.date, r.failed]),
+        [['2024-06-14', false]],
+      );
+    } finally {
+      globalThis.fetch = real;
+    }
+    assert.equal(await close('NVDA', '2024-06-14'), 131.66301);
+    const snap = await t.pool.query(
+      "SELECT count(*)::int AS n FROM portfolio_snapshots WHERE portfolio_id = $1 AND snapshot_date = '2024-06-14'",
+      [portfolioId],
+    );
+    assert.equal(snap.rows[0].n, 1);
   });
 });

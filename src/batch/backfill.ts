@@ -5,6 +5,7 @@ import { addDays, minusMonths } from '../dates.ts';
 import type { Database } from '../db/schema.ts';
 import { loadModel, lookbackDays } from '../factors/model.ts';
 import { returnsFromCloses } from '../factors/panel.ts';
+import { fetchLatest } from '../market/market-data-step.ts';
 import { marketDataConfigured } from '../market/providers/index.ts';
 import { firstTradingDay, loadCloses, tradingDayOnOrBefore, tradingDays } from '../market/closes.ts';
 import { DAILY_PHASES, type PhaseContext } from './phases.ts';
@@ -31,7 +32,8 @@ export async function lastCompletedDate(pool: pg.Pool): Promise<string | undefin
 }
 
 /**
- * Runs every trading day of [from, to] in order. Defaults: `to` the last trading day with prices;
+ * Runs every trading day of [from, to] in order. Defaults: `to` the last trading day with prices
+ * (after fetching the configured market data source through today);
  * `from` the day after the last completed date, or the first date with a full window of history.
  * The closes of the whole range are loaded once and shared by the dates (unless the batch imports
  * prices itself, which would make them stale). Stops at the first date whose phase failed.
@@ -45,6 +47,7 @@ export async function backfill(
   const model = await loadModel(db);
   const cal = model.settings.calendarSymbol;
   const lookback = lookbackDays(model);
+  if (!o.to) await fetchLatest(pool, config, cal);
   const to = o.to ?? (await tradingDayOnOrBefore(pool, cal, '9999-12-31'));
   if (!to) throw new Error(`no prices for the calendar symbol ${cal}: import prices first`);
   let from = o.from;
