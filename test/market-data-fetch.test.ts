@@ -224,7 +224,7 @@ describe('failures stay with their symbol', () => {
 });
 
 describe('splits and dividends', () => {
-  it('a new split replaces the stored history with the adjusted series; metrics from the old closes are recomputed', async () => {
+  it('a new split replaces the stored history with the adjusted series; the metrics keep up with it', async () => {
     const before = tiingo('2024-06-07');
     await fetchPrices(t.pool, {
       provider: before.provider,
@@ -235,11 +235,14 @@ describe('splits and dividends', () => {
     });
     assert.equal((await stored('NVDA')).find((r) => r.date === '2024-06-07')!.close, 1206.79176); // pre-split
     await runMetrics(t.db, t.pool, '2024-06-07');
-    assert.equal(
-      (await t.pool.query("SELECT count(*)::int AS n FROM symbol_daily_metrics WHERE symbol = 'NVDA'"))
-        .rows[0].n,
-      1,
-    );
+    const metricsOf7June = async () =>
+      (
+        await t.pool.query(
+          "SELECT current_price, return_1d, return_1m FROM symbol_daily_metrics WHERE symbol = 'NVDA' AND metric_date = '2024-06-07'",
+        )
+      ).rows[0];
+    const old = await metricsOf7June();
+    assert.equal(old.current_price, 1206.79176);
 
     const after = tiingo('2024-06-12');
     const r = await fetchPrices(t.pool, {
@@ -259,7 +262,8 @@ describe('splits and dividends', () => {
       firstChanged: '2024-01-02',
       returnsFrom: null,
       betas: 0,
-      metrics: 1,
+      metrics: 0,
+      repriced: 1,
     });
     const nvda = await stored('NVDA');
     assert.equal(nvda.length, days('2024-01-02', '2024-06-12').length);
@@ -270,30 +274,32 @@ describe('splits and dividends', () => {
     const worst = Math.min(...nvda.slice(1).map((x, i) => x.close / nvda[i]!.close - 1));
     assert.ok(worst > -0.2, `no split-sized drop remains (worst day ${worst})`);
     const revision = await t.pool.query(
-      'SELECT symbol, first_changed::text, metrics_invalidated, actions FROM market_data_revisions',
+      'SELECT symbol, first_changed::text, metrics_invalidated, metrics_repriced, actions FROM market_data_revisions',
     );
     assert.deepEqual(revision.rows, [
       {
         symbol: 'NVDA',
         first_changed: '2024-01-02',
-        metrics_invalidated: 1,
+        metrics_invalidated: 0,
+        metrics_repriced: 1,
         actions: [
           { kind: 'split', date: '2024-06-10', ratio: 10 },
           { kind: 'dividend', date: '2024-06-11', amount: 0.01 },
         ],
       },
     ]);
-    // The stale metrics row is gone; the metrics run computes it again from the adjusted closes.
-    assert.equal(
-      (await t.pool.query("SELECT count(*)::int AS n FROM symbol_daily_metrics WHERE symbol = 'NVDA'"))
-        .rows[0].n,
-      0,
+    // Rescaled closes leave the returns (and betas) alone: the metrics row keeps them and shows the
+    // adjusted close at once; the metrics run, run again, agrees with it.
+    const repriced = await metricsOf7June();
+    assert.equal(repriced.current_price, june7.close);
+    assert.ok(
+      Math.abs(repriced.return_1d - old.return_1d) < 1e-6 &&
+        Math.abs(repriced.return_1m - old.return_1m) < 1e-6,
     );
     await runMetrics(t.db, t.pool, '2024-06-07');
-    const m = await t.pool.query(
-      "SELECT current_price FROM symbol_daily_metrics WHERE symbol = 'NVDA' AND metric_date = '2024-06-07'",
-    );
-    assert.equal(m.rows[0].current_price, june7.close);
+    const recomputed = await metricsOf7June();
+    assert.equal(recomputed.current_price, june7.close);
+    assert.ok(Math.abs(recomputed.return_1m - repriced.return_1m) < 1e-6);
   });
 
   it('a split day stored unadjusted: the betas that used it are removed and the factor run recomputes them', async () => {

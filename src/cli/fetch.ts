@@ -65,7 +65,7 @@ const today = () => new Date().toISOString().slice(0, 10);
 function describe(o: SymbolOutcome): string {
   if (o.status === 'failed') return `failed: ${o.reason}`;
   if (o.status === 'revised')
-    return `history replaced from ${o.revision!.firstChanged} (${o.rows} rows; ${o.revision!.betas} betas and ${o.revision!.metrics} metric rows to recompute)`;
+    return `history replaced from ${o.revision!.firstChanged} (${o.rows} rows; ${o.revision!.betas} betas and ${o.revision!.metrics} metric rows to recompute, ${o.revision!.repriced} repriced)`;
   if (o.status === 'stored') return `${o.rows} new rows`;
   return o.status === 'not_covered' ? 'not in this source' : 'up to date';
 }

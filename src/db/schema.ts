@@ -274,6 +274,7 @@ export interface MarketDataRevisionsTable {
   rows_replaced: number;
   betas_invalidated: number;
   metrics_invalidated: number;
+  metrics_repriced: number;
   actions: JSONColumnType<unknown[]>;
   revised_at: Timestamp;
 }

@@ -40,7 +40,13 @@ export interface SymbolOutcome {
   rows: number;
   reason?: string;
   /** For a revision: first changed close, betas and metrics removed for recomputation. */
-  revision?: { firstChanged: string; returnsFrom: string | null; betas: number; metrics: number };
+  revision?: {
+    firstChanged: string;
+    returnsFrom: string | null;
+    betas: number;
+    metrics: number;
+    repriced: number;
+  };
 }
 
 export interface FetchPricesResult {
@@ -131,8 +137,8 @@ function coverageProblem(
  * stored close (a first fetch takes `historyDays`), check the answer with the importer's rules
  * (checkBars) and against the trading calendar (no gaps, not cut short), and store it in one
  * transaction per symbol. When the answer reports a split or dividend, the symbol's whole stored
- * range is fetched again and the adjusted series replaces the stored one, removing the betas and
- * metrics computed from the old closes (see writeBars). A symbol that fails fails alone: its reason
+ * range is fetched again and the adjusted series replaces the stored one; what was computed from
+ * the old closes is removed for recomputation or, where only the close moved, corrected (writeBars). A symbol that fails fails alone: its reason
  * is recorded in `market_data_fetch_failures` and the others are stored.
  */
 export async function fetchPrices(pool: pg.Pool, o: FetchPricesOptions): Promise<FetchPricesResult> {
@@ -225,6 +231,7 @@ export async function fetchPrices(pool: pg.Pool, o: FetchPricesOptions): Promise
             returnsFrom: revision.returnsFrom ?? null,
             betas: w.betasInvalidated,
             metrics: w.metricsInvalidated,
+            repriced: w.metricsRepriced,
           },
         }
       : { symbol, status: 'stored', rows: w.rows };

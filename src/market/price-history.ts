@@ -59,18 +59,21 @@ export interface Revision {
 export interface WriteOutcome {
   rows: number;
   betasInvalidated: number;
+  /** Metrics rows removed (from the first changed return) for the metrics run to compute again. */
   metricsInvalidated: number;
+  /** Metrics rows before it whose shown close was set to the adjusted one in place. */
+  metricsRepriced: number;
 }
 
 /**
  * Writes one symbol's new and changed bars in one transaction (the caller's), upserting only rows
  * whose values differ, and keeps its `symbol_universe` dates. With a revision (a split or dividend
- * changed its adjusted history) it also removes what was computed from the old closes, so the
- * factor and metrics runs compute it again and nothing stale is served:
- * - metrics of the symbol from the first changed close (they show the close);
- * - betas of the symbol from the first changed return, or of every symbol when it is a factor
- *   proxy (every beta regresses on the proxies).
- * and records the revision in `market_data_revisions`.
+ * changed its adjusted history) nothing computed from the old closes stays as it was:
+ * - from the first changed daily return, the symbol's betas and metrics are removed (every symbol's
+ *   when it is a factor proxy), for the factor and metrics runs to compute again;
+ * - before that, only closes were rescaled (returns, hence betas, unchanged): the close shown by
+ *   the symbol's metrics rows is set to the adjusted one in place.
+ * It records the revision in `market_data_revisions`.
  */
 export async function writeBars(
   client: pg.ClientBase,
@@ -117,37 +120,48 @@ export async function writeBars(
       [symbol, bars[0]!.date, bars.at(-1)!.date],
     );
   }
-  const outcome: WriteOutcome = { rows: written.rowCount ?? 0, betasInvalidated: 0, metricsInvalidated: 0 };
+  const outcome: WriteOutcome = {
+    rows: written.rowCount ?? 0,
+    betasInvalidated: 0,
+    metricsInvalidated: 0,
+    metricsRepriced: 0,
+  };
   const r = o.revision;
   if (!r) return outcome;
-  const metrics = await client.query(
-    'DELETE FROM symbol_daily_metrics WHERE symbol = $1 AND metric_date >= $2',
-    [symbol, r.closesFrom],
-  );
-  outcome.metricsInvalidated = metrics.rowCount ?? 0;
   if (r.returnsFrom) {
     const { rows } = await client.query<{ proxy: boolean }>(
       'SELECT EXISTS (SELECT 1 FROM factor_definitions WHERE $1 IN (long_proxy, short_proxy)) AS proxy',
       [symbol],
     );
+    // Every beta regresses on the proxies: a proxy's changed return is every symbol's.
     const everyone = rows[0]?.proxy === true;
     const where = everyone ? 'calculation_date >= $1' : 'calculation_date >= $1 AND symbol = $2';
     const params = everyone ? [r.returnsFrom] : [r.returnsFrom, symbol];
     const betas = await client.query(`DELETE FROM symbol_factor_exposures WHERE ${where}`, params);
     await client.query(`DELETE FROM symbol_factor_skips WHERE ${where}`, params);
     outcome.betasInvalidated = betas.rowCount ?? 0;
-    if (everyone) {
-      // Every symbol's metrics carry its betas: the dates from the changed return are stale for all.
-      const all = await client.query('DELETE FROM symbol_daily_metrics WHERE metric_date >= $1', [
-        r.returnsFrom,
-      ]);
-      outcome.metricsInvalidated += all.rowCount ?? 0;
-    }
+    // Metrics from the changed return: their returns, realised volatility and betas moved.
+    const metrics = await client.query(
+      `DELETE FROM symbol_daily_metrics WHERE ${where.replace('calculation_date', 'metric_date')}`,
+      params,
+    );
+    outcome.metricsInvalidated = metrics.rowCount ?? 0;
   }
+  // Before it only the close a metrics row shows has moved (a rescaled history leaves every ratio
+  // alone): set it in place rather than losing the row.
+  const repriced = await client.query(
+    `UPDATE symbol_daily_metrics m SET current_price = c.close, updated_at = now()
+       FROM market_data_cache c
+      WHERE m.symbol = $1 AND c.symbol = $1 AND c.date = m.metric_date AND m.metric_date >= $2
+        AND m.current_price IS DISTINCT FROM c.close`,
+    [symbol, r.closesFrom],
+  );
+  outcome.metricsRepriced = repriced.rowCount ?? 0;
   await client.query(
     `INSERT INTO market_data_revisions
-       (run_id, provider, symbol, first_changed, rows_replaced, betas_invalidated, metrics_invalidated, actions)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       (run_id, provider, symbol, first_changed, rows_replaced, betas_invalidated, metrics_invalidated,
+        metrics_repriced, actions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       o.runId,
       o.provider,
@@ -156,6 +170,7 @@ export async function writeBars(
       outcome.rows,
       outcome.betasInvalidated,
       outcome.metricsInvalidated,
+      outcome.metricsRepriced,
       JSON.stringify(r.actions),
     ],
   );

@@ -8,8 +8,8 @@ import { sql, type Kysely } from 'kysely';
  * - `market_data_fetch_failures`: one row per symbol a fetch could not store, with a readable reason,
  *   so a partial run says which symbols failed and why.
  * - `market_data_revisions`: each replacement of a symbol's history (a new split or dividend changed
- *   its adjusted closes), from which date, and how many dependent betas and metrics were removed so
- *   the factor and metrics runs compute them again.
+ *   its adjusted closes), from which date, how many dependent betas and metrics were removed so the
+ *   factor and metrics runs compute them again, and how many metrics rows had their close re-set.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -37,6 +37,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       rows_replaced        integer NOT NULL,
       betas_invalidated    integer NOT NULL,
       metrics_invalidated  integer NOT NULL,
+      metrics_repriced     integer NOT NULL,
       actions              jsonb NOT NULL DEFAULT '[]',
       revised_at           timestamptz NOT NULL DEFAULT now()
     );
