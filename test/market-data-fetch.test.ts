@@ -447,8 +447,9 @@ describe('company profiles', () => {
     const r = await fetchProfiles(t.pool, {
       provider: yahooProvider(svc.fetch, { ...FAST, retries: 0 }),
       asOf: '2024-06-14',
-      symbols: ['NVDA', 'AAPL'],
+      symbols: ['NVDA', 'AAPL', 'SPY'],
     });
+    assert.equal(r.funds, 1, 'SPY is a fund: no company profile');
     assert.deepEqual(r.failures, [
       {
         symbol: 'AAPL',

@@ -133,7 +133,7 @@ export const fetchProfilesCommand = {
         progress(symbol, error ? `failed: ${error}` : 'ok', done, total),
     });
     console.log(
-      `${r.provider}: ${r.symbols} profiles requested, ${r.written} written, ${r.failures.length} failed` +
+      `${r.provider}: ${r.symbols} profiles requested, ${r.written} written, ${r.funds} funds skipped, ${r.failures.length} failed` +
         (r.failures.length
           ? ` (partial success; reasons in market_data_fetch_failures, run ${r.runId})`
           : ''),

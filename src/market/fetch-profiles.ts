@@ -12,6 +12,8 @@ export interface FetchProfilesResult {
   provider: string;
   symbols: number;
   written: number;
+  /** Funds (ETFs): answered, not stored as company profiles. */
+  funds: number;
   failures: { symbol: string; reason: string }[];
 }
 
@@ -40,7 +42,8 @@ function profileProblems(p: CompanyProfile): string[] {
 /**
  * Company profiles from the provider into `company_profiles`, one symbol at a time (a failure fails
  * that symbol only, recorded with its reason). What the provider does not have (null) leaves the
- * stored value as it is; `market_cap_date` is the date of the fetch.
+ * stored value as it is; `market_cap_date` is the date of the fetch. Funds are not companies and
+ * get no profile.
  */
 export async function fetchProfiles(
   pool: pg.Pool,
@@ -62,6 +65,7 @@ export async function fetchProfiles(
     provider: provider.name,
     symbols: symbols.length,
     written: 0,
+    funds: 0,
     failures: [],
   };
   const good: CompanyProfile[] = [];
@@ -72,6 +76,7 @@ export async function fetchProfiles(
       const p = await profile(symbol);
       const problems = profileProblems(p);
       if (problems.length) error = `bad values: ${problems.join('; ')}`;
+      else if (p.fund) result.funds++;
       else good.push(p);
     } catch (e) {
       if (!(e instanceof ProviderError)) throw e;

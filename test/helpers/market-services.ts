@@ -187,7 +187,12 @@ export const YAHOO_NOT_FOUND = {
   chart: { result: null, error: { code: 'Not Found', description: 'No data found, symbol may be delisted' } },
 };
 
-/** Yahoo's v10 quoteSummary answer (formatted=false) with the modules the adapter asks for. */
+const ETFS = ['SPY', 'VTV', 'VUG', 'MTUM', 'QUAL', 'IWM', 'USMV'];
+
+/**
+ * Yahoo's v10 quoteSummary answer (formatted=false) with the modules the adapter asks for: NVIDIA's
+ * figures (hand-written) for any stock, quoteType ETF for the fixture's funds.
+ */
 export function yahooQuoteSummaryBody(symbol: string): string {
   return JSON.stringify({
     quoteSummary: {
@@ -220,7 +225,7 @@ export function yahooQuoteSummaryBody(symbol: string): string {
             currencySymbol: '$',
             exchange: 'NMS',
             exchangeName: 'NasdaqGS',
-            quoteType: 'EQUITY',
+            quoteType: ETFS.includes(symbol) ? 'ETF' : 'EQUITY',
             symbol,
             underlyingSymbol: null,
             shortName: 'NVIDIA Corporation',

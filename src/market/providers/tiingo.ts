@@ -105,6 +105,7 @@ export function tiingoProvider(
       const name = typeof meta?.name === 'string' && meta.name.trim() ? meta.name.trim() : null;
       return {
         symbol,
+        fund: false, // Tiingo's metadata does not say
         companyName: name,
         sector: null,
         industry: null,

@@ -35,6 +35,11 @@ export interface PriceHistory {
 /** A company profile; each field null when the provider does not have it. */
 export interface CompanyProfile {
   symbol: string;
+  /**
+   * True for a fund (ETF, mutual fund): not a company. Not stored as a profile, since the universe
+   * takes a priced symbol without a profile for an ETF (universe.ts).
+   */
+  fund: boolean;
   companyName: string | null;
   sector: string | null;
   industry: string | null;

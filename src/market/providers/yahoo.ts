@@ -124,6 +124,7 @@ export function yahooProvider(
         const sd = r.summaryDetail;
         return {
           symbol,
+          fund: ['ETF', 'MUTUALFUND'].includes(String(r.price?.quoteType)),
           companyName: text(r.price?.longName) ?? text(r.price?.shortName),
           sector: text(r.assetProfile?.sector),
           industry: text(r.assetProfile?.industry),
