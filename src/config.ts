@@ -34,6 +34,20 @@ export interface Config {
   companiesPath: string | undefined;
   /** Prices file or folder the batch imports each day, if any (the market data phase). */
   marketDataPath: string | undefined;
+  /** Where the market data stage and `fetch` get prices and profiles: `file`, `yahoo` or `tiingo`. */
+  marketDataProvider: string;
+  /** Calendar days of history a symbol's first fetch takes (the factor windows need 365 + margin). */
+  marketDataHistoryDays: number;
+  /** Provider requests per second; unset = the provider's own default. */
+  marketDataRateLimit: number | undefined;
+  /** Provider requests in flight at once; unset = the provider's own default. */
+  marketDataConcurrency: number | undefined;
+  /** Timeout of one provider request (ms). */
+  marketDataTimeoutMs: number;
+  /** Retries of a provider request after a 429, a 5xx, a timeout or a network error. */
+  marketDataRetries: number;
+  /** Tiingo API key (secret: never logged, never in a message). */
+  tiingoApiKey: string | undefined;
   /** Signs API tokens; generated and kept in the data folder when unset. */
   jwtSecret: string | undefined;
   /** Lifetime of an API token. */
@@ -75,6 +89,13 @@ const DEFAULTS: Config = {
   factorBatchSize: 15,
   companiesPath: undefined,
   marketDataPath: undefined,
+  marketDataProvider: 'file',
+  marketDataHistoryDays: 400,
+  marketDataRateLimit: undefined,
+  marketDataConcurrency: undefined,
+  marketDataTimeoutMs: 30000,
+  marketDataRetries: 4,
+  tiingoApiKey: undefined,
   jwtSecret: undefined,
   tokenTtlSeconds: 900,
   port: 3000,
@@ -194,6 +215,13 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   factorBatchSize: { env: 'FU_FACTOR_BATCH_SIZE', parse: integer(1) },
   companiesPath: { env: 'FU_COMPANIES_PATH', parse: text },
   marketDataPath: { env: 'FU_MARKET_DATA_PATH', parse: text },
+  marketDataProvider: { env: 'FU_MARKET_DATA_PROVIDER', parse: oneOf(['file', 'yahoo', 'tiingo']) },
+  marketDataHistoryDays: { env: 'FU_MARKET_DATA_HISTORY_DAYS', parse: integer(1) },
+  marketDataRateLimit: { env: 'FU_MARKET_DATA_RATE_LIMIT', parse: positive },
+  marketDataConcurrency: { env: 'FU_MARKET_DATA_CONCURRENCY', parse: integer(1) },
+  marketDataTimeoutMs: { env: 'FU_MARKET_DATA_TIMEOUT_MS', parse: integer(1) },
+  marketDataRetries: { env: 'FU_MARKET_DATA_RETRIES', parse: integer(0, 20) },
+  tiingoApiKey: { env: 'FU_TIINGO_API_KEY', parse: text },
   jwtSecret: { env: 'FU_JWT_SECRET', parse: text },
   tokenTtlSeconds: { env: 'FU_TOKEN_TTL_SECONDS', parse: integer(1) },
   port: { env: 'FU_PORT', conventions: ['PORT'], parse: port },

@@ -1,3 +1,4 @@
+import { fetchLatest } from './market/market-data-step.ts';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Config } from './config.ts';
@@ -77,6 +78,7 @@ async function runRecentBatch(
   days = 60,
 ): Promise<void> {
   const { calendarSymbol } = (await loadModel(d.db)).settings;
+  await fetchLatest(d.pool, engine.config, calendarSymbol); // a configured provider's newest closes first
   const recent = await tradingDays(d.pool, calendarSymbol, '0001-01-01', '9999-12-31');
   if (recent.length === 0) return;
   const window = recent.slice(-days);

@@ -3,13 +3,9 @@
  * the queue in this process until the run completes, with progress on stderr. Workers elsewhere
  * (`factor-universe worker`) share the work.
  */
-import { addDays } from '../dates.ts';
 import type { Db } from '../db/connection.ts';
 import type { Config } from '../config.ts';
-import { loadModel, lookbackDays } from '../factors/model.ts';
-import { firstTradingDay, tradingDayOnOrBefore } from '../market/closes.ts';
-import { lastCompletedDate } from '../pipeline/runs.ts';
-import { submitRun } from '../pipeline/submit.ts';
+import { defaultBackfillRange, submitRun } from '../pipeline/submit.ts';
 import type { RunRequest } from '../pipeline/engine.ts';
 import { startWorker } from '../workers/worker.ts';
 import { optionalDate, positiveNumber, UsageError, type CommandModule, type Values } from './options.ts';
@@ -64,26 +60,18 @@ export const batchRun: CommandModule = {
 export const batchBackfill: CommandModule = {
   options: { from: { type: 'string' }, to: { type: 'string' }, ...FLAGS },
   run: async ({ values, config, db, signal }) => {
-    let from = optionalDate(values, 'from');
-    let to = optionalDate(values, 'to');
+    const from = optionalDate(values, 'from');
+    const to = optionalDate(values, 'to');
     if (from !== undefined && to !== undefined && from > to)
       throw new UsageError(`--from ${from} is after --to ${to}`);
     const d = await db();
-    const model = await loadModel(d.db);
-    const cal = model.settings.calendarSymbol;
-    to ??= await tradingDayOnOrBefore(d.pool, cal, '9999-12-31');
-    if (!to) throw new Error(`no prices for the calendar symbol ${cal}: import prices first`);
-    if (!from) {
-      const last = await lastCompletedDate(d.pool);
-      const first = await firstTradingDay(d.pool, cal);
-      from = last ? addDays(last, 1) : addDays(first!, lookbackDays(model));
-      if (from > to) {
-        console.log(
-          `Nothing to backfill: every trading day up to ${to} is complete (use --from to redo some).`,
-        );
-        return 0;
-      }
+    const range = await defaultBackfillRange(d, config(), { from, to });
+    if (!range) {
+      console.log(
+        'Nothing to backfill: every trading day of the range is complete (use --from to redo some).',
+      );
+      return 0;
     }
-    return execute(d, config(), values, { from, to, kind: 'backfill', force: values.force === true }, signal);
+    return execute(d, config(), values, { ...range, kind: 'backfill', force: values.force === true }, signal);
   },
 };

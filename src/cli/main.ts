@@ -38,6 +38,17 @@ const COMMANDS: Record<string, Entry> = {
       'daily closes: a long CSV/.csv.gz (symbol,date,close[,open,high,low,volume]) or a folder of SYMBOL.csv',
     load: () => import('./import-prices.ts').then((m) => m.importPrices),
   },
+  'fetch prices': {
+    usage: 'fetch prices [--provider file|yahoo|tiingo] [--symbols A,B] [--since YYYY-MM-DD]',
+    summary:
+      'daily prices from the market data provider, only the dates each symbol lacks (FU_MARKET_DATA_PROVIDER)',
+    load: () => import('./fetch.ts').then((m) => m.fetchPricesCommand),
+  },
+  'fetch profiles': {
+    usage: 'fetch profiles [--provider yahoo|tiingo] [--symbols A,B]',
+    summary: 'company profiles (name, sector, industry, market cap, P/E, P/S) from the market data provider',
+    load: () => import('./fetch.ts').then((m) => m.fetchProfilesCommand),
+  },
   'import companies': {
     usage: 'import companies PATH',
     summary: 'company profiles (columns of companies.csv; extra columns kept)',

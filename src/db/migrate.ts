@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_realized_vol.ts';
 import * as m0005 from './migrations/0005_pipeline.ts';
 import * as m0006 from './migrations/0006_risk_model.ts';
 import * as m0007 from './migrations/0007_outcomes.ts';
+import * as m0009 from './migrations/0009_market_data_providers.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; names sort lexically, which is the order Kysely applies them. */
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_pipeline': m0005,
   '0006_risk_model': m0006,
   '0007_outcomes': m0007,
+  '0009_market_data_providers': m0009,
 };
 
 export function migrator(db: Kysely<Database>): Migrator {

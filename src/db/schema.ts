@@ -29,6 +29,8 @@ export interface MarketDataCacheTable {
   high: number | null;
   low: number | null;
   volume: number | null;
+  /** The provider's raw close when `close` is its split- and dividend-adjusted close. */
+  unadjusted_close: number | null;
   source: Generated<string>;
   updated_at: Timestamp;
 }
@@ -337,6 +339,30 @@ export interface BatchJobsTable {
   details: Generated<JSONColumnType<Record<string, unknown>>>;
 }
 
+export interface MarketDataFetchFailuresTable {
+  id: Generated<string>;
+  run_id: string;
+  provider: string;
+  kind: 'prices' | 'profiles';
+  symbol: string;
+  reason: string;
+  failed_at: Timestamp;
+}
+
+export interface MarketDataRevisionsTable {
+  id: Generated<string>;
+  run_id: string;
+  provider: string;
+  symbol: string;
+  first_changed: IsoDate;
+  rows_replaced: number;
+  betas_invalidated: number;
+  metrics_invalidated: number;
+  metrics_repriced: number;
+  actions: JSONColumnType<unknown[]>;
+  revised_at: Timestamp;
+}
+
 export interface Database {
   symbol_universe: SymbolUniverseTable;
   market_data_cache: MarketDataCacheTable;
@@ -359,4 +385,6 @@ export interface Database {
   risk_models: RiskModelsTable;
   portfolio_risk: PortfolioRiskTable;
   portfolio_attribution: PortfolioAttributionTable;
+  market_data_fetch_failures: MarketDataFetchFailuresTable;
+  market_data_revisions: MarketDataRevisionsTable;
 }

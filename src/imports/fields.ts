@@ -51,6 +51,28 @@ export function isIsoDate(s: string): boolean {
 
 export type NumberKind = 'any' | 'positive' | 'nonNegative' | 'nonZero' | 'price';
 
+/**
+ * The sanity rule of a number, shared by the file importers and the market data providers (one rule
+ * for every source): undefined when `n` passes, else what is wrong with it.
+ * Example: numberProblem(0, 'price') → 'must not be zero'; numberProblem(NaN) → 'not a finite number'.
+ */
+export function numberProblem(n: number, kind: NumberKind = 'any'): string | undefined {
+  if (!Number.isFinite(n)) return 'not a finite number';
+  return (
+    (kind === 'price' &&
+      !(n >= MIN_PRICE && n <= MAX_PRICE) &&
+      (n <= 0
+        ? n === 0
+          ? 'must not be zero'
+          : 'must be positive'
+        : `is outside the accepted price range (${PRICE_RANGE})`)) ||
+    (kind === 'positive' && n <= 0 && (n === 0 ? 'must not be zero' : 'must be positive')) ||
+    (kind === 'nonNegative' && n < 0 && 'must not be negative') ||
+    (kind === 'nonZero' && n === 0 && 'must not be zero') ||
+    undefined
+  );
+}
+
 export class FieldReader {
   constructor(
     readonly problems: ProblemList,
@@ -113,17 +135,7 @@ export class FieldReader {
       this.problems.add(this.line, column, `not a finite number: "${shown(v)}" (decimal notation only)`);
       return undefined;
     }
-    const broken =
-      (kind === 'price' &&
-        !(n >= MIN_PRICE && n <= MAX_PRICE) &&
-        (n <= 0
-          ? n === 0
-            ? 'must not be zero'
-            : 'must be positive'
-          : `is outside the accepted price range (${PRICE_RANGE})`)) ||
-      (kind === 'positive' && n <= 0 && (n === 0 ? 'must not be zero' : 'must be positive')) ||
-      (kind === 'nonNegative' && n < 0 && 'must not be negative') ||
-      (kind === 'nonZero' && n === 0 && 'must not be zero');
+    const broken = numberProblem(n, kind);
     if (broken) {
       this.problems.add(this.line, column, `${broken}, got "${shown(v)}"`);
       return undefined;

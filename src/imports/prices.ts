@@ -33,18 +33,31 @@ function copyValue(v: number | null): string {
   return v === null ? '\\N' : String(v);
 }
 
+/** One validated row of a price file; the optional columns are null when absent or empty. */
+export interface PriceRow {
+  line: number;
+  symbol: string;
+  date: string;
+  close: number;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  volume: number | null;
+}
+
 /**
- * Reads and validates one price file. `fixedSymbol` is set for per-symbol files (`AAPL.csv`),
- * whose rows carry no symbol column.
+ * Reads and validates one price file, handing each good row to `onRow`; throws `ImportError` naming
+ * every bad row (line and column) once the file is read. `fixedSymbol` is set for per-symbol files
+ * (`AAPL.csv`), whose rows carry no symbol column. The `file` market data provider reads through
+ * this too, so a file obeys the same rules whichever way it comes in.
  */
-async function parsePriceFile(file: string, fixedSymbol: string | undefined): Promise<ParsedPrices> {
+export async function readPriceRows(
+  file: string,
+  fixedSymbol: string | undefined,
+  onRow: (row: PriceRow) => void,
+): Promise<void> {
   const problems = new ProblemList(file);
   const required = fixedSymbol ? ['date', 'close'] : ['symbol', 'date', 'close'];
-  const chunks: string[] = [];
-  let pending: string[] = [];
-  let rows = 0;
-  const lastDate = new Map<string, string>();
-  let mayRepeat = false;
   const extraColumns = (header: readonly string[]) => OPTIONAL_COLUMNS.filter((c) => header.includes(c));
   let present: (typeof OPTIONAL_COLUMNS)[number][] | undefined;
   await readCsvRecords(file, required, problems, (get, line, header) => {
@@ -56,27 +69,42 @@ async function parsePriceFile(file: string, fixedSymbol: string | undefined): Pr
     const date = f.date('date');
     const close = f.number('close', 'price');
     present ??= extraColumns(header);
-    let extras = '\t\\N\t\\N\t\\N\t\\N';
+    let extras: (number | null)[] = [null, null, null, null];
     if (present.length > 0) {
       const values = OPTIONAL_COLUMNS.map((c) =>
         present?.includes(c) ? f.optionalNumber(c, c === 'volume' ? 'nonNegative' : 'price') : null,
       );
       if (values.includes(undefined)) return;
-      extras = values.map((v) => `\t${copyValue(v ?? null)}`).join('');
+      extras = values as (number | null)[];
     }
     if (symbol === undefined || date === undefined || close === undefined) return;
-    const previous = lastDate.get(symbol);
-    if (previous !== undefined && previous >= date) mayRepeat = true;
-    lastDate.set(symbol, date);
+    const [open = null, high = null, low = null, volume = null] = extras;
+    onRow({ line, symbol, date, close, open, high, low, volume });
+  });
+  problems.throwIfAny();
+}
+
+/** Reads and validates one price file into COPY text (see `readPriceRows`). */
+async function parsePriceFile(file: string, fixedSymbol: string | undefined): Promise<ParsedPrices> {
+  const chunks: string[] = [];
+  let pending: string[] = [];
+  let rows = 0;
+  const lastDate = new Map<string, string>();
+  let mayRepeat = false;
+  await readPriceRows(file, fixedSymbol, (r) => {
+    const previous = lastDate.get(r.symbol);
+    if (previous !== undefined && previous >= r.date) mayRepeat = true;
+    lastDate.set(r.symbol, r.date);
     // Joining many short strings at once is far cheaper for the GC than growing one string.
-    pending.push(`${line}\t${symbol}\t${date}\t${close}${extras}\n`);
+    pending.push(
+      `${r.line}\t${r.symbol}\t${r.date}\t${r.close}\t${copyValue(r.open)}\t${copyValue(r.high)}\t${copyValue(r.low)}\t${copyValue(r.volume)}\n`,
+    );
     rows++;
     if (pending.length === 16384) {
       chunks.push(pending.join(''));
       pending = [];
     }
   });
-  problems.throwIfAny();
   if (pending.length > 0) chunks.push(pending.join(''));
   return { copyChunks: chunks, rows, mayRepeat };
 }
@@ -184,6 +212,29 @@ export interface PriceImportSummary {
 }
 
 /**
+ * The files of a price source: a long-format file (symbol column), or a folder's `SYMBOL.csv[.gz]`
+ * files, each with the symbol its name gives.
+ */
+export function priceFiles(target: string): [file: string, symbol: string | undefined][] {
+  const files: [string, string | undefined][] = statSync(target).isDirectory()
+    ? readdirSync(target)
+        .filter((n) => /\.csv(\.gz)?$/i.test(n))
+        .sort()
+        .map((n) => [path.join(target, n), n.replace(/\.csv(\.gz)?$/i, '')])
+    : [[target, undefined]];
+  if (files.length === 0) throw new Error(`${target}: no .csv or .csv.gz files in this folder`);
+  return files;
+}
+
+/** Rejects a per-symbol file whose name is not a valid symbol. */
+export function checkFileSymbol(file: string, symbol: string | undefined): void {
+  if (symbol !== undefined && !SYMBOL_PATTERN.test(symbol))
+    throw new ImportError(file, [
+      { line: 0, message: `file name does not give a valid symbol ("${symbol}")` },
+    ]);
+}
+
+/**
  * Imports a long-format file (`symbol,date,close[,open,high,low,volume]`, optionally gzipped) or a
  * folder of per-symbol files (`SYMBOL.csv` with `date,close`). Each file is its own transaction:
  * a rejected file writes nothing and the others still land.
@@ -194,20 +245,9 @@ export async function importPrices(
   onFile: (r: PriceImportResult | ImportError) => void = () => undefined,
 ): Promise<PriceImportSummary> {
   const summary: PriceImportSummary = { results: [], failures: [] };
-  const files: [string, string | undefined][] = statSync(target).isDirectory()
-    ? readdirSync(target)
-        .filter((n) => /\.csv(\.gz)?$/i.test(n))
-        .sort()
-        .map((n) => [path.join(target, n), n.replace(/\.csv(\.gz)?$/i, '')])
-    : [[target, undefined]];
-  if (files.length === 0) throw new Error(`${target}: no .csv or .csv.gz files in this folder`);
-  for (const [file, symbol] of files) {
+  for (const [file, symbol] of priceFiles(target)) {
     try {
-      if (symbol !== undefined && !SYMBOL_PATTERN.test(symbol)) {
-        throw new ImportError(file, [
-          { line: 0, message: `file name does not give a valid symbol ("${symbol}")` },
-        ]);
-      }
+      checkFileSymbol(file, symbol);
       const r = await importPriceFile(pool, file, symbol);
       summary.results.push(r);
       onFile(r);

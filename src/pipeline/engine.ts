@@ -248,6 +248,7 @@ export class PipelineEngine {
         config: this.config,
         from: run.from_date,
         to: run.to_date,
+        calendarSymbol: this.calendarSymbol,
         force: run.force,
         days,
         partition: { index: k.partition, count: k.partitions },

@@ -5,7 +5,9 @@ import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { computeFactorBlock, saveFactorBlock } from '../factors/block.ts';
 import { importCompanies } from '../imports/companies.ts';
-import { importPrices } from '../imports/prices.ts';
+import { updateMarketData } from '../market/market-data-step.ts';
+import { marketDataConfigured } from '../market/providers/index.ts';
+import type { FetchLike } from '../market/providers/types.ts';
 import { writeLegacyExposures } from '../legacy/position-exposures.ts';
 import { computeMetricsBlock, saveMetricsDay } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
@@ -45,6 +47,8 @@ export interface StageJob {
   /** The run's requested range (run-scope stages work on it). */
   from: string;
   to: string;
+  /** The trading calendar's symbol (SPY): run-scope stages have no day context. */
+  calendarSymbol: string;
   force: boolean;
   /** The block's days, in order ([] for run-scope stages). */
   days: readonly DayContext[];
@@ -78,20 +82,43 @@ export interface Stage {
   run(job: StageJob): Promise<StageOutcome>;
 }
 
-const MARKET_DATA: Stage = {
-  name: 'market_data',
-  description: 'import the new prices of the configured source, if any',
-  after: [],
-  reads: [],
-  writes: ['market_data_cache', 'symbol_universe'],
-  scope: 'run',
-  run: async ({ pool, config }) => {
-    if (!config.marketDataPath) return { items: 0, details: { note: 'no market data source configured' } };
-    const r = await importPrices(pool, config.marketDataPath);
-    if (r.failures.length > 0) throw new Error(r.failures.map((f) => f.message).join('\n'));
-    return { items: r.results.length, details: { files: r.results.length } };
-  },
-};
+/**
+ * Prices from the configured provider (FU_MARKET_DATA_PROVIDER: file, yahoo, tiingo) through the
+ * run's last day, before anything computes on them. `fetchImpl` is the HTTP client handed to the
+ * provider (tests give a recorded-answer stand-in). A symbol the provider fails for is that symbol's
+ * recorded failure; the others are stored.
+ */
+export function marketDataStage(fetchImpl?: FetchLike): Stage {
+  return {
+    name: 'market_data',
+    description: 'fetch the new prices of the configured provider, if any',
+    after: [],
+    reads: ['symbol_universe', 'positions'],
+    writes: ['market_data_cache', 'market_data_fetch_failures', 'market_data_revisions', 'symbol_universe'],
+    scope: 'run',
+    run: async ({ pool, config, to, calendarSymbol }) => {
+      if (!marketDataConfigured(config))
+        return { items: 0, details: { note: 'no market data source configured' } };
+      const r = await updateMarketData(
+        pool,
+        config,
+        to,
+        calendarSymbol,
+        fetchImpl ? { fetch: fetchImpl } : {},
+      );
+      return {
+        items: r.symbols,
+        details: {
+          provider: r.provider,
+          rows: r.rows,
+          counts: r.counts,
+          revised: r.revised.map((x) => x.symbol),
+          failures: r.failures,
+        },
+      };
+    },
+  };
+}
 
 const UNIVERSE: Stage = {
   name: 'universe',
@@ -265,7 +292,7 @@ const LEGACY_POSITIONS: Stage = {
 
 /** Every stage, in an order that respects `after` (checked by the engine at start). */
 export const STAGES: readonly Stage[] = [
-  MARKET_DATA,
+  marketDataStage(),
   UNIVERSE,
   FACTOR_BETAS,
   RISK_MODEL,

@@ -4,7 +4,11 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { PipelineEngine, type EngineOptions, type RunRequest } from './engine.ts';
 import { progressPrinter, waitForRun, type RunSnapshot } from './progress.ts';
-import { ActiveRunError } from './runs.ts';
+import { ActiveRunError, lastCompletedDate } from './runs.ts';
+import { addDays } from '../dates.ts';
+import { loadModel, lookbackDays } from '../factors/model.ts';
+import { firstTradingDay, tradingDayOnOrBefore } from '../market/closes.ts';
+import { marketDataConfigured } from '../market/providers/index.ts';
 
 export interface SubmitOptions {
   /** Follow the run to its end (a worker must be working the queue somewhere). */
@@ -67,4 +71,33 @@ export async function runPipeline(
   } finally {
     await engine.stop();
   }
+}
+
+/**
+ * The range a backfill without `--from`/`--to` covers: from the day after the last completed run
+ * (or the first day with a full factor window of history) to today when a market data source is
+ * configured (its stage fetches the days since), else to the store's last trading day. Undefined
+ * when everything is complete.
+ */
+export async function defaultBackfillRange(
+  store: { db: Kysely<Database>; pool: pg.Pool },
+  config: Config,
+  given: { from?: string; to?: string } = {},
+): Promise<{ from: string; to: string } | undefined> {
+  const model = await loadModel(store.db);
+  const cal = model.settings.calendarSymbol;
+  const to =
+    given.to ??
+    (marketDataConfigured(config)
+      ? new Date().toISOString().slice(0, 10)
+      : await tradingDayOnOrBefore(store.pool, cal, '9999-12-31'));
+  if (!to) throw new Error(`no prices for the calendar symbol ${cal}: import prices first`);
+  let from = given.from;
+  if (!from) {
+    const last = await lastCompletedDate(store.pool);
+    const first = await firstTradingDay(store.pool, cal);
+    if (!last && !first) throw new Error(`no prices for the calendar symbol ${cal}: import prices first`);
+    from = last ? addDays(last, 1) : addDays(first!, lookbackDays(model));
+  }
+  return from > to ? undefined : { from, to };
 }
