@@ -77,10 +77,14 @@ const COMMANDS: Record<string, Command> = {
     usage: 'serve [--port 3000]',
     summary: 'serve the HTTP API (OpenAPI at /docs)',
     options: { port: { type: 'string' } },
-    run: async ({ values, db }) => {
-      const port = positiveNumber(values, 'port');
-      const d = await db();
-      await serve(d, loadConfig(), port);
+    run: async ({ values }) => {
+      const config = loadConfig();
+      const d = await openDatabase(config, { api: true }); // the API's timeouts, not a command's
+      try {
+        await serve(d, config, positiveNumber(values, 'port'));
+      } finally {
+        await d.close();
+      }
       return 0;
     },
   },

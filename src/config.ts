@@ -37,6 +37,31 @@ export interface Config {
   port: number;
   /** How long the API may reuse a symbol dashboard answer (ms); 0 turns the cache off. */
   apiCacheMs: number;
+  /** Bounds of the dashboard answer cache: answers kept, and their total size in bytes. */
+  apiCacheMaxEntries: number;
+  apiCacheMaxBytes: number;
+  /** Owner of the schema, for migrations (external servers); unset = `databaseUrl` migrates too. */
+  ownerDatabaseUrl: string | undefined;
+  /** Interface the API listens on; anything but loopback refuses to start while a user has the demo password. */
+  host: string;
+  /** Longest statement of the API (server-side `statement_timeout`; the client gives up 1 s later). */
+  statementTimeoutMs: number;
+  /** Longest statement of commands and batches. */
+  commandStatementTimeoutMs: number;
+  /** Longest wait to open a database connection or to get one from the pool. */
+  dbConnectTimeoutMs: number;
+  /** On SIGINT/SIGTERM, how long requests in flight may take to finish before their connections are cut. */
+  shutdownTimeoutMs: number;
+  /** Origins allowed by CORS; empty = CORS off (same origin only). */
+  corsOrigins: string[];
+  /** Log level of the API (pino): fatal, error, warn, info, debug (debug adds a line per request). */
+  logLevel: string;
+  /** Login attempts per window per username and per client address; more answer 429. */
+  loginLimitPerUser: number;
+  loginLimitPerAddress: number;
+  loginWindowSeconds: number;
+  /** Largest request body accepted (bytes); larger answers 413. */
+  bodyLimitBytes: number;
 }
 
 const DEFAULTS: Config = {
@@ -55,7 +80,23 @@ const DEFAULTS: Config = {
   tokenTtlSeconds: 900,
   port: 3000,
   apiCacheMs: 5000,
+  apiCacheMaxEntries: 500,
+  apiCacheMaxBytes: 64 * 1024 * 1024,
+  ownerDatabaseUrl: undefined,
+  host: '127.0.0.1',
+  statementTimeoutMs: 10_000,
+  commandStatementTimeoutMs: 30 * 60_000,
+  dbConnectTimeoutMs: 3000,
+  shutdownTimeoutMs: 10_000,
+  corsOrigins: [],
+  logLevel: 'info',
+  loginLimitPerUser: 10,
+  loginLimitPerAddress: 100,
+  loginWindowSeconds: 60,
+  bodyLimitBytes: 1024 * 1024,
 };
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 type FileConfig = Partial<Config>;
 
@@ -95,12 +136,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       tokenTtlSeconds: intFromEnv('FU_TOKEN_TTL_SECONDS', env.FU_TOKEN_TTL_SECONDS),
       port: intFromEnv('PORT', env.PORT),
       apiCacheMs: env.FU_API_CACHE_MS === '0' ? 0 : intFromEnv('FU_API_CACHE_MS', env.FU_API_CACHE_MS),
+      apiCacheMaxEntries: intFromEnv('FU_API_CACHE_ENTRIES', env.FU_API_CACHE_ENTRIES),
+      apiCacheMaxBytes: intFromEnv('FU_API_CACHE_BYTES', env.FU_API_CACHE_BYTES),
+      ownerDatabaseUrl: env.FU_OWNER_DATABASE_URL || undefined,
+      host: env.FU_HOST || undefined,
+      statementTimeoutMs: intFromEnv('FU_STATEMENT_TIMEOUT_MS', env.FU_STATEMENT_TIMEOUT_MS),
+      commandStatementTimeoutMs: intFromEnv(
+        'FU_COMMAND_STATEMENT_TIMEOUT_MS',
+        env.FU_COMMAND_STATEMENT_TIMEOUT_MS,
+      ),
+      dbConnectTimeoutMs: intFromEnv('FU_DB_CONNECT_TIMEOUT_MS', env.FU_DB_CONNECT_TIMEOUT_MS),
+      shutdownTimeoutMs: intFromEnv('FU_SHUTDOWN_TIMEOUT_MS', env.FU_SHUTDOWN_TIMEOUT_MS),
+      corsOrigins: env.FU_CORS_ORIGINS
+        ? env.FU_CORS_ORIGINS.split(',')
+            .map((o) => o.trim())
+            .filter((o) => o !== '')
+        : undefined,
+      logLevel: env.FU_LOG_LEVEL || undefined,
+      loginLimitPerUser: intFromEnv('FU_LOGIN_LIMIT_PER_USER', env.FU_LOGIN_LIMIT_PER_USER),
+      loginLimitPerAddress: intFromEnv('FU_LOGIN_LIMIT_PER_ADDRESS', env.FU_LOGIN_LIMIT_PER_ADDRESS),
+      loginWindowSeconds: intFromEnv('FU_LOGIN_WINDOW_SECONDS', env.FU_LOGIN_WINDOW_SECONDS),
+      bodyLimitBytes: intFromEnv('FU_BODY_LIMIT_BYTES', env.FU_BODY_LIMIT_BYTES),
       readPath: env.FU_READ_PATH ? parseReadPath(env.FU_READ_PATH) : undefined,
       dualWrite: env.FU_DUAL_WRITE
         ? !['0', 'false', 'off'].includes(env.FU_DUAL_WRITE.toLowerCase())
         : undefined,
     }),
   };
+  if (!LOG_LEVELS.includes(merged.logLevel))
+    throw new Error(`FU_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${merged.logLevel}"`);
   return { ...merged, readPath: parseReadPath(merged.readPath), dataDir: path.resolve(cwd, merged.dataDir) };
 }
 

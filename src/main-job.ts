@@ -55,7 +55,13 @@ export async function runMainJob(
       log(
         `Sign in as "${DEMO_USER}" with password "${config.demoPassword}" (POST /api/v1/auth/login). Ctrl-C stops.`,
       );
-      await serve(d, config);
+      // The API has a pool of its own, with the API's timeouts (the batch's are longer).
+      const api = await openDatabase(config, { api: true, migrate: false });
+      try {
+        await serve(api, config);
+      } finally {
+        await api.close();
+      }
     }
     return 0;
   } finally {

@@ -19,6 +19,7 @@ let app: FastifyInstance;
 let base: string;
 let demoToken: string;
 let otherToken: string;
+let adminToken: string;
 let otherPortfolio: number;
 
 async function call(
@@ -47,6 +48,7 @@ before(async () => {
   t = await createTestDb();
   await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
   await createUser(t.db, { username: 'other', password: 'other-password' });
+  await createUser(t.db, { username: 'boss', password: 'boss-password', isAdmin: true });
   const stock = (await t.pool.query('SELECT symbol FROM company_profiles ORDER BY symbol LIMIT 1')).rows[0]
     .symbol;
   otherPortfolio = (
@@ -67,6 +69,7 @@ before(async () => {
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   demoToken = await login('demo', 'demo-password');
   otherToken = await login('other', 'other-password');
+  adminToken = await login('boss', 'boss-password');
 });
 after(async () => {
   await app.close();
@@ -448,14 +451,15 @@ describe('POST /api/v1/analytics/what-if', () => {
 
 describe('batch runs', () => {
   it('lists recent runs; only an admin may start one, which answers 202 and runs in the background', async () => {
-    const runs = (await call('/api/v1/batch/runs?limit=6', demoToken)).body.runs;
+    const runs = (await call('/api/v1/batch/runs?limit=6', adminToken)).body.runs;
     assert.equal(runs.length, 6);
+    assert.equal((await call('/api/v1/batch/runs?limit=6', demoToken)).status, 403);
     const denied = await call('/api/v1/batch/runs', otherToken, {
       method: 'POST',
       body: JSON.stringify({ date: D }),
     });
     assert.equal(denied.status, 403);
-    const started = await call('/api/v1/batch/runs', demoToken, {
+    const started = await call('/api/v1/batch/runs', adminToken, {
       method: 'POST',
       body: JSON.stringify({ date: D, force: true }),
     });

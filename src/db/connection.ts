@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded.ts';
 import { migrateToLatest } from './migrate.ts';
+import { appRoleUrl } from './roles.ts';
 import type { Database } from './schema.ts';
 
 // DATE stays an ISO string (a JS Date would move it by the local time zone); int8 counts fit a double.
@@ -22,6 +23,14 @@ export interface Db {
 export interface OpenOptions {
   migrate?: boolean;
   log?: (line: string) => void;
+  /** The API's pool: its statement timeout is `config.statementTimeoutMs` instead of the commands' one. */
+  api?: boolean;
+}
+
+/** How long the pool's statements, connections and checkouts may take (ms). */
+export interface PoolTimeouts {
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
 }
 
 function maskPassword(url: string): string {
@@ -48,9 +57,22 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<st
   return url.toString();
 }
 
-export function connect(url: string, poolSize: number): Pick<Db, 'db' | 'pool'> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  // An idle client losing its connection must not crash the process; the next checkout reconnects.
+export function connect(url: string, poolSize: number, timeouts?: PoolTimeouts): Pick<Db, 'db' | 'pool'> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    ...(timeouts && {
+      // Server side: a statement running longer is cancelled (57014). Client side, a second later:
+      // a server that stopped answering (SIGSTOP, lost network) cannot hold a request forever.
+      statement_timeout: timeouts.statementTimeoutMs,
+      query_timeout: timeouts.statementTimeoutMs + 1000,
+      // Both opening a connection and waiting for a free one in the pool.
+      connectionTimeoutMillis: timeouts.connectTimeoutMs,
+      keepAlive: true,
+    }),
+  });
+  // A client losing its connection (database restart) must not crash the process: pg-pool removes
+  // it, and the next checkout opens a new one.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool };
@@ -60,27 +82,45 @@ export function connect(url: string, poolSize: number): Pick<Db, 'db' | 'pool'> 
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Db> {
   let server: EmbeddedServer | undefined;
   let url = config.databaseUrl;
+  let ownerUrl = config.ownerDatabaseUrl ?? url;
   let location: string;
   if (url) {
     location = maskPassword(url);
   } else {
     server = await startEmbeddedServer(config.dataDir, config.embeddedPort, options.log);
-    url = await ensureDatabase(server.adminUrl, EMBEDDED_DATABASE);
+    ownerUrl = await ensureDatabase(server.adminUrl, EMBEDDED_DATABASE);
     location = `embedded PostgreSQL on 127.0.0.1:${server.port}, cluster in ${config.dataDir}/postgres`;
   }
-  const { db, pool } = connect(url, config.poolSize);
+  const timeouts: PoolTimeouts = {
+    statementTimeoutMs: options.api ? config.statementTimeoutMs : config.commandStatementTimeoutMs,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+  };
+  let opened: Pick<Db, 'db' | 'pool'> | undefined;
   const close = async () => {
-    await db.destroy();
+    await opened?.db.destroy();
     await server?.stop();
   };
   try {
+    // Migrations run as the schema's owner, on a connection of their own; the application then
+    // connects as the least-privilege role (embedded server; an external one names it in DATABASE_URL).
     if (options.migrate !== false) {
-      const applied = await migrateToLatest(db);
-      if (applied.length > 0) options.log?.(`Applied migrations: ${applied.join(', ')}`);
+      const owner = connect(ownerUrl!, 1, {
+        ...timeouts,
+        statementTimeoutMs: config.commandStatementTimeoutMs,
+      });
+      try {
+        const applied = await migrateToLatest(owner.db);
+        if (applied.length > 0) options.log?.(`Applied migrations: ${applied.join(', ')}`);
+      } finally {
+        await owner.db.destroy();
+      }
     }
+    if (!url) url = await appRoleUrl(ownerUrl!, config.dataDir);
+    opened = connect(url, config.poolSize, timeouts);
   } catch (e) {
     await close();
     throw e;
   }
+  const { db, pool } = opened;
   return { db, pool, location, close };
 }

