@@ -283,7 +283,7 @@ describe('GET /api/v1/data/symbols', () => {
       assert.equal(r.body.error, 'bad_request');
       assert.match(r.body.message, message, query);
     }
-    assert.equal((await t.pool.query('SELECT count(*)::int AS n FROM users')).rows[0].n, 2, 'users survived');
+    assert.equal((await t.pool.query('SELECT count(*)::int AS n FROM users')).rows[0].n, 3, 'users survived');
   });
 });
 

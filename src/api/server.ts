@@ -75,7 +75,7 @@ const unauthorized = (why: string) =>
  */
 export async function buildServer(
   deps: ApiDeps,
-  options: { logger?: boolean } = {},
+  options: { logger?: boolean; logStream?: NodeJS.WritableStream } = {},
 ): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
@@ -83,6 +83,7 @@ export async function buildServer(
     logger: options.logger
       ? {
           level: config.logLevel,
+          ...(options.logStream && { stream: options.logStream }),
           redact: ['req.headers.authorization', 'req.headers.cookie', 'req.body.password'],
         }
       : false,

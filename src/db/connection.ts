@@ -74,6 +74,10 @@ export function connect(url: string, poolSize: number, timeouts?: PoolTimeouts):
   // A client losing its connection (database restart) must not crash the process: pg-pool removes
   // it, and the next checkout opens a new one.
   pool.on('error', () => undefined);
+  // pg-pool listens for errors only on idle clients: a checked-out client that sits between queries
+  // (the batch's advisory-lock connection) would throw its connection error as an uncaught 'error'
+  // event and end the process. Its next query fails instead, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool };
 }
