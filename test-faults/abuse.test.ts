@@ -15,7 +15,7 @@ before(async () => {
   db = await startDatabase();
   api = await startApi({
     DATABASE_URL: db.appUrl,
-    FU_LOGIN_LIMIT_PER_ADDRESS: '100000',
+    FU_LOGIN_LIMIT_PER_ADDRESS: '40',
     FU_LOGIN_LIMIT_PER_USER: '5',
     FU_LOG_LEVEL: 'error',
   });
@@ -29,8 +29,27 @@ after(async () => {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('a login flood', () => {
-  it('200 concurrent logins: /health stays fast (hashing runs off the event loop)', async () => {
-    // Nothing lost: every login gets its answer (401: unknown users), every /health answers 200.
+  it('a sixth attempt on one user within the window answers 429 with Retry-After; others still sign in', async () => {
+    // Nothing lost: the limited user's correct password is refused only for the window; demo signs in.
+    for (let i = 0; i < 5; i++)
+      assert.equal(
+        (
+          await call(api.base, '/api/v1/auth/login', {
+            body: { username: 'ops-admin', password: 'wrong-one' },
+          })
+        ).status,
+        401,
+      );
+    const r = await call(api.base, '/api/v1/auth/login', {
+      body: { username: 'ops-admin', password: 'ops-admin-password' },
+    });
+    assert.equal(r.status, 429);
+    assert.ok(Number(r.headers.get('retry-after')) > 0);
+    assert.equal((await call(api.base, '/api/v1/auth/login', { body: DEMO })).status, 200);
+  });
+  it('200 concurrent logins: /health stays fast (hashing off the event loop, a limit per address)', async () => {
+    // Nothing lost: every login gets its answer (up to the address's 40 a 401: unknown users; the rest
+    // 429), every /health answers 200.
     const health: number[] = [];
     let flooding = true;
     const sampler = (async () => {
@@ -49,33 +68,20 @@ describe('a login flood', () => {
     );
     flooding = false;
     await sampler;
-    assert.deepEqual([...new Set(logins.map((l) => l.status))], [401]);
     const worst = Math.max(...health);
+    const p95 = [...health].sort((a, b) => a - b)[Math.floor(health.length * 0.95)]!;
+    const statuses = logins.map((l) => l.status);
     console.log(
-      `/health during 200 logins: ${health.length} samples, median ${median(health).toFixed(1)} ms, max ${worst.toFixed(1)} ms; ` +
+      `/health during 200 logins: ${health.length} samples, median ${median(health).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${worst.toFixed(1)} ms; ` +
         `logins took up to ${Math.max(...logins.map((l) => l.ms)).toFixed(0)} ms`,
     );
-    // bcryptjs on the event loop put /health at about a second under this flood.
-    assert.ok(worst < 400, `/health took ${worst} ms during the flood`);
-  });
-
-  it('a sixth attempt on one user within the window answers 429 with Retry-After; others still sign in', async () => {
-    // Nothing lost: the limited user's correct password is refused only for the window; demo signs in.
-    for (let i = 0; i < 5; i++)
-      assert.equal(
-        (
-          await call(api.base, '/api/v1/auth/login', {
-            body: { username: 'ops-admin', password: 'wrong-one' },
-          })
-        ).status,
-        401,
-      );
-    const r = await call(api.base, '/api/v1/auth/login', {
-      body: { username: 'ops-admin', password: 'ops-admin-password' },
-    });
-    assert.equal(r.status, 429);
-    assert.ok(Number(r.headers.get('retry-after')) > 0);
-    assert.equal((await call(api.base, '/api/v1/auth/login', { body: DEMO })).status, 200);
+    const n401 = statuses.filter((x) => x === 401).length;
+    const n429 = statuses.filter((x) => x === 429).length;
+    // Earlier tests of this file spent a few of the address's 40 attempts of this minute.
+    assert.ok(n401 + n429 === 200 && n401 <= 40 && n401 >= 20, JSON.stringify(statuses));
+    // bcryptjs on the event loop put /health at about a second under this flood. The maximum is left
+    // to the shared machine's scheduler; the 95th percentile is ours.
+    assert.ok(p95 < 250, `/health p95 ${p95} ms during the flood`);
   });
 });
 

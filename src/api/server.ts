@@ -91,11 +91,22 @@ export async function buildServer(
     genReqId: () => randomUUID(),
     requestIdHeader: false, // a client's id is not trusted: ours is in the x-request-id answer header
     bodyLimit: config.bodyLimitBytes,
+    // Long path parameters reach the route's schema (a 400 naming them) instead of a bare 414.
+    maxParamLength: 1000,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('deps', deps);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // The schema coerces query text to numbers, and "Infinity" coerces to a number that slips past
+  // integer checks: refuse it (and NaN) here, naming the parameter.
+  app.addHook('preValidation', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (typeof value === 'string' && /^[+-]?(infinity|nan)$/i.test(value.trim()))
+        throw new ApiError(400, 'bad_request', `querystring parameter "${name}": must be a finite number`);
+    }
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import bcrypt from 'bcryptjs';
 
 /**
@@ -7,22 +8,50 @@ import bcrypt from 'bcryptjs';
  * `$2a$`/`$2b$`) still verify, and `needsRehash` tells the caller to replace them.
  *
  * Format: `scrypt$<log2 N>$<r>$<p>$<salt, base64url>$<key, base64url>`, e.g.
- * `scrypt$15$8$1$q3…$Zk…` for N = 32768.
+ * `scrypt$14$8$1$q3…$Zk…` for N = 16384.
  */
-const LOG2_N = 15;
+// N = 2^14, r = 8, p = 1: the interactive-login setting of the scrypt paper (16 MiB, ~100 ms here).
+const LOG2_N = 14;
 const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
 
-function scryptAsync(
+/**
+ * Hashes at once: half the cores. libuv's thread pool (4 threads) also serves the database driver's
+ * SCRAM handshake and file reads; a flood of logins must leave it room, or new database connections
+ * wait behind the hashes and time out.
+ */
+const MAX_CONCURRENT = Math.max(1, Math.floor(availableParallelism() / 2));
+/** Hashes waiting beyond this many are refused at once (`HashQueueFullError`): a flood gets a 503. */
+const MAX_WAITING = 256;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+export class HashQueueFullError extends Error {
+  constructor() {
+    super('too many password checks waiting');
+  }
+}
+
+async function scryptAsync(
   password: string,
   salt: Buffer,
   keyLength: number,
   options: ScryptOptions,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  if (running >= MAX_CONCURRENT) {
+    if (waiting.length >= MAX_WAITING) throw new HashQueueFullError();
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  }
+  running++;
+  try {
+    return await new Promise<Buffer>((resolve, reject) =>
+      scrypt(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
+    );
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
 }
 
 const optionsFor = (log2N: number, r: number, p: number): ScryptOptions => ({

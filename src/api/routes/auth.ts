@@ -1,5 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from '../../users/passwords.ts';
+import {
+  DUMMY_HASH,
+  HashQueueFullError,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from '../../users/passwords.ts';
 import { accountForLogin, replaceHash, revokeTokens } from '../../users/users.ts';
 import { ApiError } from '../errors.ts';
 import { WindowLimiter } from '../rate-limit.ts';
@@ -47,7 +53,11 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const user = await accountForLogin(app.deps.db, username);
       // Compare even for an unknown user, so the answer takes as long either way.
-      const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+      const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH).catch((e: Error) => {
+        if (!(e instanceof HashQueueFullError)) throw e;
+        reply.header('retry-after', '5');
+        throw new ApiError(503, 'busy', 'too many sign-ins at once; try again shortly');
+      });
       if (!user || !ok) throw new ApiError(401, 'unauthorized', 'unknown user or wrong password');
       if (needsRehash(user.password_hash))
         await replaceHash(app.deps.db, user.id, await hashPassword(password));
