@@ -161,7 +161,7 @@ export async function startApi(env: Record<string, string>, timeoutMs = 60_000):
 
 export interface Answer {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
   headers: Headers;
   ms: number;
 }
