@@ -15,6 +15,8 @@ import { serve } from '../src/api/serve.ts';
 import { buildServer } from '../src/api/server.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createUser } from '../src/users/users.ts';
+import { isDatabaseUnavailable } from '../src/api/errors.ts';
+import { connect } from '../src/db/connection.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
 
 const SECRET = 'trust-test-secret-0123456789abcdef0123456789';
@@ -274,5 +276,25 @@ describe('headers, errors and logs', () => {
       logLines.join('\n'),
     );
     assert.ok(!logLines.some((l) => /alice-password|Bearer /.test(l)));
+  });
+});
+
+describe('database timeouts', () => {
+  it('the pool applies its statement and checkout timeouts; both count as the database being unavailable', async () => {
+    const { db, pool } = connect(t.url, 1, { statementTimeoutMs: 1000, connectTimeoutMs: 200 });
+    try {
+      const slow = pool.query('SELECT pg_sleep(2)').catch((e: Error) => e);
+      // The pool's one connection is busy: a second checkout gives up after 200 ms.
+      const started = Date.now();
+      const waited = await pool.query('SELECT 1').catch((e: Error) => e);
+      const waitedMs = Date.now() - started;
+      const statement = await slow;
+      assert.equal((statement as { code?: string }).code, '57014', String(statement));
+      assert.ok(isDatabaseUnavailable(statement));
+      assert.ok(waited instanceof Error && isDatabaseUnavailable(waited), String(waited));
+      assert.ok(waitedMs < 900, `checkout gave up after ${waitedMs} ms`);
+    } finally {
+      await db.destroy();
+    }
   });
 });
