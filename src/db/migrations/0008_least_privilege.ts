@@ -45,6 +45,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       )
       .execute(db);
   }
+  // PostgreSQL 17+: ANALYZE after a bulk import (MAINTAIN: vacuum, analyze, lock; still no DDL).
+  // Before 17 only the owner may analyze, and the import's ANALYZE is skipped with a warning.
+  await sql
+    .raw(
+      `DO $$ BEGIN
+         IF current_setting('server_version_num')::int >= 170000 THEN
+           GRANT MAINTAIN ON ALL TABLES IN SCHEMA public TO ${APP_ROLE};
+           ALTER DEFAULT PRIVILEGES GRANT MAINTAIN ON TABLES TO ${APP_ROLE};
+         END IF;
+       END $$`,
+    )
+    .execute(db);
   // Tables, sequences and functions the owner (the migrating role) creates later, in any schema.
   await sql
     .raw(
