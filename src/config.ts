@@ -75,6 +75,31 @@ export interface Config {
   benchmark: string;
   /** A stress scenarios file replacing the shipped `src/risk/scenarios.json`, if any. */
   scenariosPath: string | undefined;
+  /** Bounds of the dashboard answer cache: answers kept, and their total size in bytes. */
+  apiCacheMaxEntries: number;
+  apiCacheMaxBytes: number;
+  /** Owner of the schema, for migrations (external servers); unset = `databaseUrl` migrates too. */
+  ownerDatabaseUrl: string | undefined;
+  /** Interface the API listens on; anything but loopback refuses to start while a user has the demo password. */
+  host: string;
+  /** Longest statement of the API (server-side `statement_timeout`; the client gives up 1 s later). */
+  statementTimeoutMs: number;
+  /** Longest statement of commands and batches. */
+  commandStatementTimeoutMs: number;
+  /** Longest wait to open a database connection or to get one from the pool. */
+  dbConnectTimeoutMs: number;
+  /** On SIGINT/SIGTERM, how long requests in flight may take to finish before their connections are cut. */
+  shutdownTimeoutMs: number;
+  /** Origins allowed by CORS; empty = CORS off (same origin only). */
+  corsOrigins: string[];
+  /** Log level of the API (pino): fatal, error, warn, info, debug (debug adds a line per request). */
+  logLevel: string;
+  /** Login attempts per window per username and per client address; more answer 429. */
+  loginLimitPerUser: number;
+  loginLimitPerAddress: number;
+  loginWindowSeconds: number;
+  /** Largest request body accepted (bytes); larger answers 413. */
+  bodyLimitBytes: number;
 }
 
 const DEFAULTS: Config = {
@@ -110,6 +135,20 @@ const DEFAULTS: Config = {
   riskHalfLife: 63,
   benchmark: 'SPY',
   scenariosPath: undefined,
+  apiCacheMaxEntries: 500,
+  apiCacheMaxBytes: 64 * 1024 * 1024,
+  ownerDatabaseUrl: undefined,
+  host: '127.0.0.1',
+  statementTimeoutMs: 10_000,
+  commandStatementTimeoutMs: 30 * 60_000,
+  dbConnectTimeoutMs: 3000,
+  shutdownTimeoutMs: 10_000,
+  corsOrigins: [],
+  logLevel: 'info',
+  loginLimitPerUser: 10,
+  loginLimitPerAddress: 100,
+  loginWindowSeconds: 60,
+  bodyLimitBytes: 1024 * 1024,
 };
 
 /**
@@ -144,6 +183,14 @@ const positive: Parser<number> = (raw) => {
         : NaN;
   if (!(Number.isFinite(n) && n > 0)) throw new Error(`must be a positive number, got ${shown(raw)}`);
   return n;
+};
+
+/** A comma-separated list (or, in the file, an array of strings): "https://a.example, https://b.example". */
+const list: Parser<string[]> = (raw) => {
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+  if (!items || items.some((x) => typeof x !== 'string'))
+    throw new Error(`must be a comma-separated list, got ${shown(raw)}`);
+  return (items as string[]).map((x) => x.trim()).filter((x) => x !== '');
 };
 
 /** An IANA time zone the runtime knows ("America/New_York", "UTC"). */
@@ -222,6 +269,23 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   marketDataTimeoutMs: { env: 'FU_MARKET_DATA_TIMEOUT_MS', parse: integer(1) },
   marketDataRetries: { env: 'FU_MARKET_DATA_RETRIES', parse: integer(0, 20) },
   tiingoApiKey: { env: 'FU_TIINGO_API_KEY', parse: text },
+  apiCacheMaxEntries: { env: 'FU_API_CACHE_ENTRIES', parse: integer(1) },
+  apiCacheMaxBytes: { env: 'FU_API_CACHE_BYTES', parse: integer(1) },
+  ownerDatabaseUrl: { env: 'FU_OWNER_DATABASE_URL', parse: text },
+  host: { env: 'FU_HOST', parse: text },
+  statementTimeoutMs: { env: 'FU_STATEMENT_TIMEOUT_MS', parse: integer(1) },
+  commandStatementTimeoutMs: { env: 'FU_COMMAND_STATEMENT_TIMEOUT_MS', parse: integer(1) },
+  dbConnectTimeoutMs: { env: 'FU_DB_CONNECT_TIMEOUT_MS', parse: integer(1) },
+  shutdownTimeoutMs: { env: 'FU_SHUTDOWN_TIMEOUT_MS', parse: integer(1) },
+  corsOrigins: { env: 'FU_CORS_ORIGINS', parse: list },
+  logLevel: {
+    env: 'FU_LOG_LEVEL',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  },
+  loginLimitPerUser: { env: 'FU_LOGIN_LIMIT_PER_USER', parse: integer(1) },
+  loginLimitPerAddress: { env: 'FU_LOGIN_LIMIT_PER_ADDRESS', parse: integer(1) },
+  loginWindowSeconds: { env: 'FU_LOGIN_WINDOW_SECONDS', parse: integer(1) },
+  bodyLimitBytes: { env: 'FU_BODY_LIMIT_BYTES', parse: integer(1024) },
   jwtSecret: { env: 'FU_JWT_SECRET', parse: text },
   tokenTtlSeconds: { env: 'FU_TOKEN_TTL_SECONDS', parse: integer(1) },
   port: { env: 'FU_PORT', conventions: ['PORT'], parse: port },

@@ -61,7 +61,13 @@ export async function runMainJob(
       log(
         `Sign in as "${DEMO_USER}" with password "${config.demoPassword}" (POST /api/v1/auth/login). Ctrl-C stops.`,
       );
-      await serve(d, config, config.port, '127.0.0.1', engine);
+      // The API has a pool of its own, with the API's timeouts (the batch's are longer).
+      const api = await openDatabase(config, { api: true, migrate: false });
+      try {
+        await serve(api, config, config.port, config.host, engine);
+      } finally {
+        await api.close();
+      }
     }
     return 0;
   } finally {

@@ -40,3 +40,12 @@ export async function refreshUniverse(client: pg.ClientBase): Promise<void> {
      WHERE u.symbol = t.symbol
        AND (u.asset_type, u.sector, u.is_active) IS DISTINCT FROM (t.asset_type, t.sector, t.is_active)`);
 }
+
+/** Which of `symbols` the store does not know (neither priced nor an option underlying). */
+export async function unknownSymbols(pool: pg.Pool, symbols: readonly string[]): Promise<Set<string>> {
+  const { rows } = await pool.query<{ symbol: string }>(
+    'SELECT s AS symbol FROM unnest($1::text[]) AS s WHERE NOT EXISTS (SELECT 1 FROM symbol_universe u WHERE u.symbol = s)',
+    [[...new Set(symbols)]],
+  );
+  return new Set(rows.map((r) => r.symbol));
+}

@@ -20,6 +20,7 @@ let app: FastifyInstance;
 let base: string;
 let demoToken: string;
 let otherToken: string;
+let adminToken: string;
 let otherPortfolio: number;
 let engine: PipelineEngine;
 
@@ -49,6 +50,7 @@ before(async () => {
   t = await createTestDb();
   await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
   await createUser(t.db, { username: 'other', password: 'other-password' });
+  await createUser(t.db, { username: 'boss', password: 'boss-password', isAdmin: true });
   const stock = (await t.pool.query('SELECT symbol FROM company_profiles ORDER BY symbol LIMIT 1')).rows[0]
     .symbol;
   otherPortfolio = (
@@ -72,6 +74,7 @@ before(async () => {
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   demoToken = await login('demo', 'demo-password');
   otherToken = await login('other', 'other-password');
+  adminToken = await login('boss', 'boss-password');
 });
 after(async () => {
   await app.close();
@@ -287,7 +290,7 @@ describe('GET /api/v1/data/symbols', () => {
       assert.equal(r.body.error, 'bad_request');
       assert.match(r.body.message, message, query);
     }
-    assert.equal((await t.pool.query('SELECT count(*)::int AS n FROM users')).rows[0].n, 2, 'users survived');
+    assert.equal((await t.pool.query('SELECT count(*)::int AS n FROM users')).rows[0].n, 3, 'users survived');
   });
 });
 
@@ -553,27 +556,28 @@ describe('risk routes', () => {
 
 describe('batch runs', () => {
   it('lists runs; an admin enqueues one (202), the same date again answers 409 with its id, and the run shows every stage', async () => {
-    const runs = (await call('/api/v1/batch/runs?limit=6', demoToken)).body.runs;
+    const runs = (await call('/api/v1/batch/runs?limit=6', adminToken)).body.runs;
     assert.equal(runs.length, 1, 'the backfill of the set-up');
     assert.equal(runs[0].status, 'completed');
+    assert.equal((await call('/api/v1/batch/runs?limit=6', demoToken)).status, 403);
     const denied = await call('/api/v1/batch/runs', otherToken, {
       method: 'POST',
       body: JSON.stringify({ date: D }),
     });
     assert.equal(denied.status, 403);
-    const started = await call('/api/v1/batch/runs', demoToken, {
+    const started = await call('/api/v1/batch/runs', adminToken, {
       method: 'POST',
       body: JSON.stringify({ date: D, force: true }),
     });
     assert.equal(started.status, 202);
-    const again = await call('/api/v1/batch/runs', demoToken, {
+    const again = await call('/api/v1/batch/runs', adminToken, {
       method: 'POST',
       body: JSON.stringify({ date: D }),
     });
     assert.equal(again.status, 409);
     assert.equal(again.body.id, started.body.id);
     for (let i = 0; i < 400; i++) {
-      const run = (await call(`/api/v1/batch/runs/${started.body.id}`, demoToken)).body;
+      const run = (await call(`/api/v1/batch/runs/${started.body.id}`, adminToken)).body;
       if (run.status === 'completed') {
         assert.deepEqual(run.days, [D]);
         assert.deepEqual([...new Set(run.stages.map((s: { stage: string }) => s.stage))].sort(), [

@@ -110,6 +110,23 @@ describe('embedded server', () => {
       const d = await openDatabase({ ...loadConfig({}), dataDir, embeddedPort: port });
       assert.match(d.location, new RegExp(`127\\.0\\.0\\.1:${port}`));
       assert.equal((await d.pool.query('SELECT 1 AS one')).rows[0].one, 1);
+      // Least privilege: the application is fu_app (no superuser, no DDL) while migrations ran as the owner.
+      const me = (
+        await d.pool.query(
+          'SELECT current_user AS who, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+        )
+      ).rows[0];
+      assert.deepEqual(me, { who: 'fu_app', rolsuper: false, rolcreaterole: false, rolcreatedb: false });
+      for (const ddl of [
+        'CREATE TABLE intruder (x int)',
+        'DROP TABLE users',
+        'ALTER TABLE users ADD COLUMN x int',
+        'TRUNCATE users',
+      ]) {
+        await assert.rejects(d.pool.query(ddl), (e: { code?: string }) => e.code === '42501', ddl);
+      }
+      await d.pool.query("INSERT INTO users (username, password_hash) VALUES ('dml-check', 'x')");
+      assert.equal((await d.pool.query("DELETE FROM users WHERE username = 'dml-check'")).rowCount, 1);
       await d.close();
     } finally {
       await first.stop();

@@ -95,7 +95,8 @@ describe('loading the demo market', () => {
     assert.equal(await q('SELECT count(*) AS n FROM market_data_cache'), 48 * 757);
     assert.equal(await q("SELECT count(*) AS n FROM symbol_universe WHERE asset_type = 'etf'"), 8);
     assert.equal(await q('SELECT count(*) AS n FROM company_profiles'), 40);
-    assert.equal(await q("SELECT count(*) AS n FROM users WHERE username = 'demo' AND is_admin"), 1);
+    // The demo user exists and is not an admin (admins come only from `users create --admin`).
+    assert.equal(await q("SELECT count(*) AS n FROM users WHERE username = 'demo' AND NOT is_admin"), 1);
     assert.equal(await q('SELECT count(DISTINCT portfolio_id) AS n FROM positions'), 3);
   });
 });

@@ -1,30 +1,69 @@
+import { isIP } from 'node:net';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { PipelineEngine } from '../pipeline/engine.ts';
+import { usersWithPassword } from '../users/users.ts';
 import { jwtSecret } from './secret.ts';
 import { buildServer } from './server.ts';
 
-/** Serves the API until SIGINT/SIGTERM, then closes the server and the database. */
+/** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '::ffff:127.0.0.1';
+}
+
+/**
+ * Serves the API until SIGINT/SIGTERM. Then it stops accepting connections, lets the requests in
+ * flight finish (at most `config.shutdownTimeoutMs`, after which their connections are cut) and
+ * returns; the caller closes the pool and stops the embedded server.
+ *
+ * The demo password is for the loopback demo: on any other address the server refuses to start
+ * while a user still has it.
+ */
 export async function serve(
   d: Db,
   config: Config,
   port = config.port,
-  host = '127.0.0.1',
-  /** Enqueues runs for POST /api/v1/batch/runs; opened here (no worker) when not given. */
+  host = config.host,
+  /** Enqueues runs for POST /api/v1/batch/runs; opened here (no worker: a stateless API) when not given. */
   engine?: PipelineEngine,
 ): Promise<void> {
+  if (!isLoopback(host)) {
+    const exposed = await usersWithPassword(d.db, config.demoPassword);
+    if (exposed.length > 0)
+      throw new Error(
+        `refusing to listen on ${host}: user(s) ${exposed.join(', ')} still have the demo password; ` +
+          'set another one (FU_NEW_PASSWORD=... factor-universe users create NAME --replace) or listen on 127.0.0.1',
+      );
+  }
   const queue = engine ?? (await PipelineEngine.open(d, config, { supervise: false }));
   const app = await buildServer(
     { db: d.db, pool: d.pool, config, secret: jwtSecret(config), engine: queue },
     { logger: true },
   );
-  const address = await app.listen({ port, host });
-  console.log(`Factor Universe API on ${address} (OpenAPI at ${address}/docs)`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await app.close();
-  if (!engine) await queue.stop();
+  let stopping: (() => void) | undefined;
+  const stopped = new Promise<void>((resolve) => (stopping = resolve));
+  const onSignal = () => stopping?.();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const address = await app.listen({ port, host });
+    console.log(`Factor Universe API on ${address} (OpenAPI at ${address}/docs)`);
+    await stopped;
+    console.log('Stopping: no new connections; finishing the requests in flight…');
+    // A kept-alive connection becomes idle once its request is answered: close it then, rather than
+    // waiting for its keep-alive timeout; cut whatever is left after the bound.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
+    const started = Date.now();
+    await app.close();
+    clearInterval(idle);
+    clearTimeout(cut);
+    console.log(`Stopped serving in ${Date.now() - started} ms.`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!engine) await queue.stop();
+  }
 }

@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_realized_vol.ts';
 import * as m0005 from './migrations/0005_pipeline.ts';
 import * as m0006 from './migrations/0006_risk_model.ts';
 import * as m0007 from './migrations/0007_outcomes.ts';
+import * as m0008 from './migrations/0008_least_privilege.ts';
 import * as m0009 from './migrations/0009_market_data_providers.ts';
 import type { Database } from './schema.ts';
 
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_pipeline': m0005,
   '0006_risk_model': m0006,
   '0007_outcomes': m0007,
+  '0008_least_privilege': m0008,
   '0009_market_data_providers': m0009,
 };
 

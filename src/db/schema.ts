@@ -129,6 +129,8 @@ export interface UsersTable {
   password_hash: string;
   is_admin: Generated<boolean>;
   created_at: Timestamp;
+  /** Tokens signed with another version are refused (migration 0008). */
+  token_version: Generated<number>;
 }
 
 export interface PortfoliosTable {

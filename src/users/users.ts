@@ -1,12 +1,8 @@
-import bcrypt from 'bcryptjs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
 
-const BCRYPT_ROUNDS = 10;
-
-export const hashPassword = (password: string): Promise<string> => bcrypt.hash(password, BCRYPT_ROUNDS);
-export const verifyPassword = (password: string, hash: string): Promise<boolean> =>
-  bcrypt.compare(password, hash);
+export { hashPassword, verifyPassword } from './passwords.ts';
 
 export interface NewUser {
   username: string;
@@ -31,7 +27,12 @@ export async function createUser(db: Kysely<Database>, user: NewUser, replace = 
       ? q.onConflict((oc) =>
           oc
             .column('username')
-            .doUpdateSet({ password_hash: values.password_hash, is_admin: values.is_admin }),
+            // The tokens signed before a reset (or a demotion) stop working at once.
+            .doUpdateSet((eb) => ({
+              password_hash: values.password_hash,
+              is_admin: values.is_admin,
+              token_version: eb('users.token_version', '+', 1),
+            })),
         )
       : q
   )
@@ -42,4 +43,58 @@ export async function createUser(db: Kysely<Database>, user: NewUser, replace = 
       throw e;
     });
   return row.id;
+}
+
+/** What a request's token is checked against, per request: the user as the store has it now. */
+export interface Account {
+  id: number;
+  username: string;
+  is_admin: boolean;
+  token_version: number;
+}
+
+export const accountById = (db: Kysely<Database>, id: number): Promise<Account | undefined> =>
+  db
+    .selectFrom('users')
+    .select(['id', 'username', 'is_admin', 'token_version'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+
+export const accountForLogin = (db: Kysely<Database>, username: string) =>
+  db
+    .selectFrom('users')
+    .select(['id', 'username', 'password_hash', 'is_admin', 'token_version'])
+    .where('username', '=', username)
+    .executeTakeFirst();
+
+/** Replaces a user's hash without touching the tokens (a bcrypt hash upgraded to scrypt at login). */
+export async function replaceHash(db: Kysely<Database>, id: number, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+}
+
+/**
+ * Revokes every token of the user (sign-out everywhere), optionally setting a new password in the
+ * same statement. Returns the new token version.
+ */
+export async function revokeTokens(db: Kysely<Database>, id: number, newPassword?: string): Promise<number> {
+  if (newPassword !== undefined && newPassword.length < 8) throw new Error('password: at least 8 characters');
+  const hash = newPassword === undefined ? undefined : await hashPassword(newPassword);
+  const row = await db
+    .updateTable('users')
+    .set((eb) => ({
+      token_version: eb('token_version', '+', 1),
+      ...(hash !== undefined && { password_hash: hash }),
+    }))
+    .where('id', '=', id)
+    .returning('token_version')
+    .executeTakeFirstOrThrow();
+  return row.token_version;
+}
+
+/** The users whose password is `password` (the demo password must not survive on a public address). */
+export async function usersWithPassword(db: Kysely<Database>, password: string): Promise<string[]> {
+  const users = await db.selectFrom('users').select(['username', 'password_hash']).orderBy('id').execute();
+  const found: string[] = [];
+  for (const u of users) if (await verifyPassword(password, u.password_hash)) found.push(u.username);
+  return found;
 }

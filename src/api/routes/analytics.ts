@@ -3,26 +3,36 @@ import { canonicalSymbol } from '../../imports/symbols.ts';
 import {
   defaultMultiplier,
   impliedOptionSymbol,
+  isOption,
   positionProblems,
   POSITION_TYPES,
   type Position,
 } from '../../portfolios/position.ts';
 import { whatIf } from '../../portfolios/run.ts';
 import { riskSettings } from '../../risk/report.ts';
-import { ApiError } from '../server.ts';
+import { unknownSymbols } from '../../universe.ts';
+import { ApiError } from '../errors.ts';
 import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
 import { HedgeSchema, RiskSchema, StressSchema, VarSchema } from './risk.ts';
+
+/**
+ * Bounds far beyond any real book, so that sums of a few thousand positions stay finite (1e308 is
+ * refused by the schema, naming the field, instead of overflowing to Infinity on the way).
+ */
+const MAX_QUANTITY = 1e12;
+const MAX_PRICE = 1e9;
+const MAX_EQUITY = 1e15;
 
 const PositionInput = Type.Object(
   {
     symbol: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9^][A-Za-z0-9.\\-^=_/ ]{0,31}$' })),
     position_type: StringEnum(POSITION_TYPES),
-    quantity: Type.Number(),
+    quantity: Type.Number({ minimum: -MAX_QUANTITY, maximum: MAX_QUANTITY }),
     underlying_symbol: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9^][A-Za-z0-9.\\-^=_/]{0,31}$' })),
-    strike_price: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    strike_price: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_PRICE })),
     expiration_date: Type.Optional(IsoDate),
-    multiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    implied_volatility: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    multiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e6 })),
+    implied_volatility: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
   },
   { additionalProperties: false },
 );
@@ -38,7 +48,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Object(
           {
             positions: Type.Array(PositionInput, { minItems: 1, maxItems: 5000 }),
-            equity: Type.Number({ exclusiveMinimum: 0 }),
+            equity: Type.Number({ exclusiveMinimum: 0, maximum: MAX_EQUITY }),
             date: Type.Optional(IsoDate),
           },
           { additionalProperties: false },
@@ -101,7 +111,30 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!p.symbol) problems.push({ index, field: 'symbol', message: 'symbol is missing' });
         return p;
       });
+      // The symbol a position's betas come from must be known: an option's underlying, else the symbol.
+      const betaSymbol = (p: Position) => (isOption(p.positionType) ? p.underlyingSymbol : p.symbol);
+      const unknown = await unknownSymbols(
+        app.deps.pool,
+        positions.map(betaSymbol).filter((s): s is string => !!s),
+      );
+      positions.forEach((p, index) => {
+        const s = betaSymbol(p);
+        if (s && unknown.has(s))
+          problems.push({
+            index,
+            field: isOption(p.positionType) ? 'underlying_symbol' : 'symbol',
+            message: `unknown symbol ${s}`,
+          });
+      });
+      const today = new Date().toISOString().slice(0, 10);
+      if (request.body.date !== undefined && request.body.date > today)
+        throw new ApiError(
+          400,
+          'bad_request',
+          `body parameter "date": ${request.body.date} is in the future`,
+        );
       if (problems.length > 0) {
+        problems.sort((a, b) => a.index - b.index);
         const first = problems[0]!;
         throw new ApiError(
           400,
@@ -121,7 +154,10 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'symbol',
         riskSettings(config),
       ).catch((e: Error) => {
-        throw new ApiError(400, 'bad_request', e.message);
+        // The one refusal of the request's own making; anything else (a database error) is not a 400.
+        if (e.message.startsWith('no trading day'))
+          throw new ApiError(400, 'bad_request', `body parameter "date": ${e.message}`);
+        throw e;
       });
       const equity = r.day.snapshot.equity;
       return {

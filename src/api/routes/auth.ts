@@ -1,38 +1,61 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { verifyPassword } from '../../users/users.ts';
-import { ApiError } from '../server.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  DUMMY_HASH,
+  HashQueueFullError,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from '../../users/passwords.ts';
+import { accountForLogin, replaceHash, revokeTokens } from '../../users/users.ts';
+import { ApiError } from '../errors.ts';
 import { clearSessionCookie, setSessionCookie } from '../session.ts';
-import { ErrorBody } from '../schemas.ts';
+import { WindowLimiter } from '../rate-limit.ts';
+import { ErrorBody, errors, PLAIN_TEXT } from '../schemas.ts';
 
-const Credentials = Type.Object(
-  {
-    username: Type.String({ minLength: 1, maxLength: 64 }),
-    password: Type.String({ minLength: 1, maxLength: 256 }),
-  },
-  { additionalProperties: false },
-);
-const Me = Type.Object({ username: Type.String(), admin: Type.Boolean() });
+const Username = Type.String({ minLength: 1, maxLength: 64, pattern: PLAIN_TEXT });
+const Password = Type.String({ minLength: 1, maxLength: 256, pattern: PLAIN_TEXT });
+
+const Credentials = Type.Object({ username: Username, password: Password }, { additionalProperties: false });
 
 /**
  * POST /api/v1/auth/login: username and password for a short-lived JWT. The web app signs in with
  * POST /api/v1/auth/session instead (the token goes only into an httpOnly cookie), and out with
- * POST /api/v1/auth/logout.
+ * POST /api/v1/auth/logout. Attempts are limited per username and per client address (429 with
+ * Retry-After); the password is checked on libuv's thread pool (scrypt), so a flood of logins does
+ * not stall other requests.
  */
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  /** The signed token for a valid username and password, or a 401 (as slow either way). */
-  async function signIn(username: string, password: string) {
-    const user = await app.deps.db
-      .selectFrom('users')
-      .select(['id', 'username', 'password_hash', 'is_admin'])
-      .where('username', '=', username)
-      .executeTakeFirst();
+  const { config } = app.deps;
+  const windowMs = config.loginWindowSeconds * 1000;
+  const perUser = new WindowLimiter(config.loginLimitPerUser, windowMs);
+  const perAddress = new WindowLimiter(config.loginLimitPerAddress, windowMs);
+
+  /** The signed token for a valid username and password; 401, 429 or 503 otherwise. */
+  async function signIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    username: string,
+    password: string,
+  ): Promise<{ token: string; username: string; admin: boolean }> {
+    const wait = Math.max(perAddress.hit(request.ip), perUser.hit(username.toLowerCase()));
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw new ApiError(429, 'too_many_requests', `too many sign-in attempts; try again in ${wait} s`, {
+        retry_after_seconds: wait,
+      });
+    }
+    const user = await accountForLogin(app.deps.db, username);
     // Compare even for an unknown user, so the answer takes as long either way.
-    const ok = await verifyPassword(
-      password,
-      user?.password_hash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva',
-    );
+    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH).catch((e: Error) => {
+      if (!(e instanceof HashQueueFullError)) throw e;
+      reply.header('retry-after', '5');
+      throw new ApiError(503, 'busy', 'too many sign-ins at once; try again shortly');
+    });
     if (!user || !ok) throw new ApiError(401, 'unauthorized', 'unknown user or wrong password');
-    const token = await app.jwt.sign({ sub: user.id, username: user.username, admin: user.is_admin });
+    if (needsRehash(user.password_hash))
+      await replaceHash(app.deps.db, user.id, await hashPassword(password));
+    const token = await app.jwt.sign({ sub: user.id, username: user.username, tv: user.token_version });
     return { token, username: user.username, admin: user.is_admin };
   }
 
@@ -48,14 +71,14 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
             token_type: Type.Literal('Bearer'),
             expires_in: Type.Integer(),
           }),
-          400: ErrorBody,
-          401: ErrorBody,
+          ...errors,
+          429: ErrorBody,
         },
       },
     },
-    async (request) => {
-      const { token } = await signIn(request.body.username, request.body.password);
-      return { token, token_type: 'Bearer' as const, expires_in: app.deps.config.tokenTtlSeconds };
+    async (request, reply) => {
+      const { token } = await signIn(request, reply, request.body.username, request.body.password);
+      return { token, token_type: 'Bearer' as const, expires_in: config.tokenTtlSeconds };
     },
   );
 
@@ -68,16 +91,20 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Credentials,
         response: {
           200: Type.Object({ username: Type.String(), admin: Type.Boolean(), expires_in: Type.Integer() }),
-          400: ErrorBody,
-          401: ErrorBody,
+          ...errors,
+          429: ErrorBody,
         },
       },
     },
     async (request, reply) => {
-      const { token, username, admin } = await signIn(request.body.username, request.body.password);
-      const ttl = app.deps.config.tokenTtlSeconds;
-      setSessionCookie(reply, token, ttl);
-      return { username, admin, expires_in: ttl };
+      const { token, username, admin } = await signIn(
+        request,
+        reply,
+        request.body.username,
+        request.body.password,
+      );
+      setSessionCookie(reply, token, config.tokenTtlSeconds);
+      return { username, admin, expires_in: config.tokenTtlSeconds };
     },
   );
 
@@ -87,7 +114,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: "Sign out: clears the browser's session cookie",
         security: [],
-        response: { 204: Type.Null() },
+        response: { 204: Type.Null(), ...errors },
       },
     },
     async (_request, reply) => {
@@ -95,22 +122,56 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return reply.status(204).send(null);
     },
   );
+};
 
+/** The signed-in user's own account: sign out everywhere, change the password (both revoke every token). */
+export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     {
       schema: {
-        summary: 'The signed-in user (from the bearer token or the session cookie)',
-        response: { 200: Me, 401: ErrorBody },
+        summary:
+          'The signed-in user (from the bearer token or the session cookie), with rights from the store',
+        response: { 200: Type.Object({ username: Type.String(), admin: Type.Boolean() }), ...errors },
+      },
+    },
+    async (request) => ({ username: request.user.username, admin: request.user.admin }),
+  );
+  const Revoked = Type.Object({ revoked: Type.Literal(true) });
+  app.post(
+    '/logout-all',
+    {
+      schema: {
+        summary: 'Sign out everywhere: every token of the user stops working at once',
+        response: { 200: Revoked, ...errors },
       },
     },
     async (request) => {
-      try {
-        await request.jwtVerify();
-      } catch {
-        throw new ApiError(401, 'unauthorized', 'not signed in, or the session expired');
-      }
-      return { username: request.user.username, admin: request.user.admin };
+      await revokeTokens(app.deps.db, request.user.sub);
+      return { revoked: true as const };
+    },
+  );
+  app.post(
+    '/password',
+    {
+      schema: {
+        summary: "Change the signed-in user's password; every token of the user stops working",
+        body: Type.Object(
+          {
+            current_password: Password,
+            new_password: Type.String({ minLength: 8, maxLength: 256, pattern: PLAIN_TEXT }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Revoked, ...errors },
+      },
+    },
+    async (request) => {
+      const user = await accountForLogin(app.deps.db, request.user.username);
+      if (!user || !(await verifyPassword(request.body.current_password, user.password_hash)))
+        throw new ApiError(400, 'bad_request', 'body parameter "current_password": wrong password');
+      await revokeTokens(app.deps.db, user.id, request.body.new_password);
+      return { revoked: true as const };
     },
   );
 };

@@ -1,6 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ActiveRunError, listRuns, runJobs, getRun } from '../../pipeline/runs.ts';
-import { ApiError } from '../server.ts';
+import { ApiError } from '../errors.ts';
 import { ErrorBody, errors, IsoDate, Nullable } from '../schemas.ts';
 
 const Run = Type.Object({
@@ -149,7 +149,6 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
             details: Type.Unknown(),
             id: Type.String(),
           }),
-          503: ErrorBody,
           ...errors,
         },
       },

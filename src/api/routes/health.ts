@@ -2,6 +2,18 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { sql } from 'kysely';
 import { migrationsCurrent } from '../../db/migrate.ts';
 
+/** /ready answers within a second: a database that does not answer in this long is not ready. */
+export const READY_TIMEOUT_MS = 800;
+
+/** `p`, or false once `ms` passed (the late answer is ignored; its query times out on its own). */
+function within(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([p.catch(() => false), late]).finally(() => clearTimeout(timer));
+}
+
 /** Liveness and readiness (database reachable, migrations current); no token needed. */
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -21,11 +33,17 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/ready',
     { schema: { security: [], response: { 200: Ready, 503: Ready } } },
     async (_request, reply) => {
-      const database = await sql`SELECT 1`.execute(app.deps.db).then(
-        () => true,
-        () => false,
+      const started = Date.now();
+      const database = await within(
+        sql`SELECT 1`.execute(app.deps.db).then(() => true),
+        READY_TIMEOUT_MS,
       );
-      const migrations = database && (await migrationsCurrent(app.deps.db).catch(() => false));
+      const migrations =
+        database &&
+        (await within(
+          migrationsCurrent(app.deps.db),
+          Math.max(1, READY_TIMEOUT_MS - (Date.now() - started)),
+        ));
       const ready = database && migrations;
       return reply
         .status(ready ? 200 : 503)

@@ -1,10 +1,10 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
-import { ApiError } from '../server.ts';
-import { errors, IsoDate, Nullable } from '../schemas.ts';
+import { ApiError } from '../errors.ts';
+import { errors, Id, IsoDate, Nullable, Offset } from '../schemas.ts';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: Id });
 const Portfolio = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
@@ -237,7 +237,7 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             date: Type.Optional(IsoDate),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-            offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+            offset: Type.Optional(Offset),
           },
           { additionalProperties: false },
         ),

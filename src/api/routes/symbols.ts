@@ -14,8 +14,11 @@ import {
   type DashboardQuery,
 } from '../../metrics/dashboard.ts';
 import { priceHistory } from '../../market/history.ts';
-import { ApiError } from '../server.ts';
-import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
+import { ApiError } from '../errors.ts';
+import { errors, IsoDate, Nullable, Offset, PLAIN_TEXT, StringEnum } from '../schemas.ts';
+
+/** Larger than any company's market value or meaningful P/E: `1e308` is a 400 naming the field. */
+const MAX_MONEY = 1e15;
 
 /** The only columns a client may sort by (any column of the dashboard): the schema rejects anything else with 400. */
 export const SORTABLE = DASHBOARD_SORTABLE;
@@ -77,14 +80,19 @@ const ListQuery = Type.Object(
     sort_by: Type.Optional(StringEnum(SORTABLE, { default: 'market_cap' })),
     sort_order: Type.Optional(StringEnum(['asc', 'desc'] as const, { default: 'desc' })),
     sector: Type.Optional(Sector),
-    min_market_cap: Type.Optional(Type.Number({ minimum: 0 })),
-    max_market_cap: Type.Optional(Type.Number({ minimum: 0 })),
-    max_pe_ratio: Type.Optional(Type.Number()),
+    min_market_cap: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_MONEY })),
+    max_market_cap: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_MONEY })),
+    max_pe_ratio: Type.Optional(Type.Number({ minimum: -1e9, maximum: 1e9 })),
     q: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'symbol or company name prefix' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: PLAIN_TEXT,
+        description: 'symbol or company name prefix',
+      }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    offset: Type.Optional(Offset),
     date: Type.Optional(IsoDate),
   },
   { additionalProperties: false },
@@ -103,7 +111,12 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.deps;
   // The dashboard changes when the batch writes a date: answers are reused for a few seconds, kept
   // as the JSON text the response schema serialized, so a cached answer costs no serialization.
-  const dashboard = new TtlCache<string | Buffer | ArrayBuffer>(app.deps.config.apiCacheMs);
+  const { apiCacheMs, apiCacheMaxEntries, apiCacheMaxBytes } = app.deps.config;
+  const dashboard = new TtlCache<string | Buffer | ArrayBuffer>(
+    apiCacheMs,
+    apiCacheMaxEntries,
+    apiCacheMaxBytes,
+  );
   const latestMetricsDate = async (date?: string) =>
     (
       await db
