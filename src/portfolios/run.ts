@@ -121,10 +121,12 @@ export async function runPortfolios(
   const ids = portfolios.map((p) => p.id);
   const positions = await openPositions(db, date, ids);
   const previous = await previousSnapshots(pool, date, ids);
-  const { market, sources, betasDate } = await loadInputs(pool, model, date, positions, readPath);
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
-  const riskContext =
-    o.withRisk === false ? null : await loadRiskContext(db, pool, model, date, betaSymbols, ids, o.risk);
+  // the risk inputs do not depend on the valuation inputs: both reads run at once
+  const [{ market, sources, betasDate }, riskContext] = await Promise.all([
+    loadInputs(pool, model, date, positions, readPath),
+    o.withRisk === false ? null : loadRiskContext(db, pool, model, date, betaSymbols, ids, o.risk),
+  ]);
   const loadMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -206,7 +208,11 @@ export async function whatIf(
   const model = await loadModel(db);
   const date = await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, requestedDate);
   if (!date) throw new Error(`no trading day on or before ${requestedDate}`);
-  const { market, sources, betasDate } = await loadInputs(pool, model, date, positions, readPath);
+  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
+  const [{ market, sources, betasDate }, riskContext] = await Promise.all([
+    loadInputs(pool, model, date, positions, readPath),
+    loadRiskContext(db, pool, model, date, betaSymbols, [], risk),
+  ]);
   const day = analysePortfolio(
     0,
     positions,
@@ -217,8 +223,6 @@ export async function whatIf(
     model,
     DEFAULT_OPTION_SETTINGS,
   );
-  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
-  const riskContext = await loadRiskContext(db, pool, model, date, betaSymbols, [], risk);
   const sizes = new Map(positions.map((p) => [p.id, p.quantity * p.multiplier]));
   const riskDay = riskContext ? riskDays(riskContext, [day], sizes, false)[0]! : null;
   return { date, betasDate, model, day, market, risk: riskDay };
