@@ -362,7 +362,7 @@ export function loadConfig(
 
   for (const key of Object.keys(fromFile)) {
     if (!(key in SETTINGS))
-      problems.push(`unknown key "${key}" in ${file} (known keys: ${Object.keys(SETTINGS).join(', ')})`);
+      problems.push(`unknown key "${key}" in ${file} (known keys: ${Object.keys(DEFAULTS).join(', ')})`);
   }
 
   const config: Record<string, unknown> = { ...DEFAULTS };

@@ -191,7 +191,7 @@ describe('browser session', () => {
     assert.match(setCookie, /SameSite=Strict/);
     const cookie = setCookie.split(';')[0]!;
     assert.equal((await get('/api/v1/portfolios', { cookie })).status, 200);
-    assert.deepEqual((await get('/api/v1/auth/me', { cookie })).body, { username: 'demo', admin: true });
+    assert.deepEqual((await get('/api/v1/auth/me', { cookie })).body, { username: 'demo', admin: false });
     assert.equal((await get('/api/v1/auth/me', {})).status, 401);
     assert.equal((await get('/api/v1/portfolios', { cookie: 'fu_session=not-a-token' })).status, 401);
     const out = await fetch(`${base}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });

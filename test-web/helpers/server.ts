@@ -19,6 +19,9 @@ export async function startAppServer(
 ): Promise<{ base: string; app: FastifyInstance; t: TestDb; dates: string[]; close: () => Promise<void> }> {
   const t = await createTestDb();
   await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: options.stocks ?? 40 });
+  // The demo user is no admin; here it is one, so that one signed-in session covers every page
+  // (the batch page is for admins).
+  await t.pool.query("UPDATE users SET is_admin = true WHERE username = 'demo'");
   const config = { ...loadConfig({}), dualWrite: false };
   const { calendarSymbol } = (await loadModel(t.db)).settings;
   const dates = (await tradingDays(t.pool, calendarSymbol, '0001-01-01', '9999-12-31')).slice(

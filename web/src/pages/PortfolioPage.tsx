@@ -37,9 +37,15 @@ interface Snapshot {
   gross_exposure: number;
   net_exposure: number;
 }
-interface Stress {
-  date: string | null;
-  scenarios: { scenario: string; pnl: number; pnl_pct: number; shocks: Record<string, number> }[];
+/** A stress scenario's result (METHODOLOGY.md 12): applied, or not applicable with its reason. */
+interface StressResult {
+  scenario: string;
+  kind: string;
+  pnl: number | null;
+  pnl_percent: number | null;
+  status: string;
+  reason?: string;
+  shocks: Record<string, number>;
 }
 
 const OPTION_TYPES = new Set(['LC', 'LP', 'SC', 'SP']);
@@ -52,7 +58,7 @@ export default function PortfolioPage({ id }: { id: number }) {
     `/portfolios/${id}/positions/values`,
   );
   const snapshots = useApi<{ snapshots: Snapshot[] }>(`/portfolios/${id}/snapshots`);
-  const stress = useApi<Stress>(`/portfolios/${id}/stress-tests`);
+  const stress = useApi<StressResult[]>(`/portfolios/${id}/stress-tests`);
 
   const equityOption = useMemo(() => {
     const s = snapshots.data?.snapshots;
@@ -124,12 +130,12 @@ export default function PortfolioPage({ id }: { id: number }) {
           )}
         </div>
         <div className="panel">
-          <h2>Stress tests {stress.data?.date && <span className="muted">of {stress.data.date}</span>}</h2>
+          <h2>Stress tests</h2>
           {stress.error ? (
             <Failed error={stress.error} />
           ) : !stress.data ? (
             <Loading what="stress tests" />
-          ) : stress.data.scenarios.length === 0 ? (
+          ) : stress.data.length === 0 ? (
             <Empty>No stress results yet.</Empty>
           ) : (
             <table className="plain wide" aria-label="Stress tests">
@@ -141,16 +147,23 @@ export default function PortfolioPage({ id }: { id: number }) {
                 </tr>
               </thead>
               <tbody>
-                {stress.data.scenarios.map((s) => (
+                {stress.data.map((s) => (
                   <tr
                     key={s.scenario}
-                    title={Object.entries(s.shocks)
-                      .map(([k, v]) => `${k}: ${fmtPct(v, 1)}`)
-                      .join(', ')}
+                    title={
+                      s.reason ??
+                      Object.entries(s.shocks)
+                        .map(([k, v]) => `${k}: ${fmtPct(v, 1)}`)
+                        .join(', ')
+                    }
                   >
                     <td className="text">{s.scenario}</td>
-                    <td className={`num ${signClass(s.pnl)}`}>{fmtUsd(s.pnl)}</td>
-                    <td className={`num ${signClass(s.pnl_pct)}`}>{fmtPct(s.pnl_pct)}</td>
+                    <td className={`num ${signClass(s.pnl ?? 0)}`}>
+                      {s.pnl === null ? 'n/a' : fmtUsd(s.pnl)}
+                    </td>
+                    <td className={`num ${signClass(s.pnl_percent ?? 0)}`}>
+                      {s.pnl_percent === null ? '' : fmtPct(s.pnl_percent)}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -56,7 +56,7 @@ interface Result {
     weight: number | null;
     expired: boolean;
   }[];
-  stress: { scenario: string; pnl: number }[];
+  stress: { scenario: string; pnl: number | null }[];
 }
 
 /** Parses a portfolio CSV (the import's columns; others are ignored). */
@@ -347,8 +347,12 @@ export default function WhatIf() {
                   {result.stress.map((s) => (
                     <tr key={s.scenario}>
                       <td className="text">{s.scenario}</td>
-                      <td className={`num ${signClass(s.pnl)}`}>{fmtUsd(s.pnl)}</td>
-                      <td className={`num ${signClass(s.pnl)}`}>{fmtPct(s.pnl / result.equity)}</td>
+                      <td className={`num ${signClass(s.pnl ?? 0)}`}>
+                        {s.pnl === null ? 'n/a' : fmtUsd(s.pnl)}
+                      </td>
+                      <td className={`num ${signClass(s.pnl ?? 0)}`}>
+                        {s.pnl === null ? '' : fmtPct(s.pnl / result.equity)}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
