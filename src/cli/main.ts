@@ -187,8 +187,11 @@ function lazyResources() {
   const getConfig = () => (config ??= loadConfig());
   return {
     config: getConfig,
-    db: () =>
-      (opened ??= import('../db/connection.ts').then(({ openDatabase }) => openDatabase(getConfig()))),
+    /** The database, opened on first use; `api` gives the pool the API's timeouts (`serve`). */
+    db: (options: { api?: boolean } = {}) =>
+      (opened ??= import('../db/connection.ts').then(({ openDatabase }) =>
+        openDatabase(getConfig(), options),
+      )),
     close: () =>
       (closing ??= (opened ?? Promise.resolve(undefined)).then((d) => d?.close()).catch(() => undefined)),
   };

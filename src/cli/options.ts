@@ -18,7 +18,7 @@ export interface CommandArgs {
   /** The configuration, loaded (and validated) once on first use. */
   config: () => Config;
   /** The database, opened (and migrated) once on first use; closed by the caller of `run`. */
-  db: () => Promise<Db>;
+  db: (options?: { api?: boolean }) => Promise<Db>;
   /**
    * Aborted on Ctrl-C / SIGTERM (with an `Interrupted`): a command that works in steps stops after
    * the current one by throwing `signal.reason`. Work still running after the grace period is
