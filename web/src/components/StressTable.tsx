@@ -1,4 +1,5 @@
 import { fmtPct, fmtUsd, signClass } from '../format.ts';
+import { Empty, Failed, Loading } from './States.tsx';
 
 /** A stress scenario's result (METHODOLOGY.md 12): applied, or not applicable with its reason. */
 export interface StressResult {
@@ -42,5 +43,23 @@ export function StressTable({ results }: { results: StressResult[] }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The stress tests' panel of the portfolio page (both tabs): loading, empty and error states. */
+export function StressPanel({ stress }: { stress: { data: StressResult[] | undefined; error: unknown } }) {
+  return (
+    <div className="panel">
+      <h2>Stress tests</h2>
+      {stress.error ? (
+        <Failed error={stress.error} />
+      ) : !stress.data ? (
+        <Loading what="stress tests" />
+      ) : stress.data.length === 0 ? (
+        <Empty>No stress results yet.</Empty>
+      ) : (
+        <StressTable results={stress.data} />
+      )}
+    </div>
   );
 }

@@ -3,7 +3,7 @@ import { Chart, timeSeriesOption } from '../components/Chart.tsx';
 import { ExposureBars, type Exposure } from '../components/ExposureBars.tsx';
 import { Link } from '../components/Link.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
-import { StressTable, type StressResult } from '../components/StressTable.tsx';
+import { StressPanel, type StressResult } from '../components/StressTable.tsx';
 import { fmtNum, fmtPct, fmtPrice, fmtUsd, signClass } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
 import { useApi } from '../useApi.ts';
@@ -159,18 +159,7 @@ export default function PortfolioPage({ id }: { id: number }) {
                 <ExposureBars exposures={exposures.data.exposures} />
               )}
             </div>
-            <div className="panel">
-              <h2>Stress tests</h2>
-              {stress.error ? (
-                <Failed error={stress.error} />
-              ) : !stress.data ? (
-                <Loading what="stress tests" />
-              ) : stress.data.length === 0 ? (
-                <Empty>No stress results yet.</Empty>
-              ) : (
-                <StressTable results={stress.data} />
-              )}
-            </div>
+            <StressPanel stress={stress} />
           </div>
 
           <div className="panel">

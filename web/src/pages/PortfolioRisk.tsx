@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { qs } from '../api.ts';
 import { Chart } from '../components/Chart.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
-import { StressTable, type StressResult } from '../components/StressTable.tsx';
+import { StressPanel, type StressResult } from '../components/StressTable.tsx';
 import { fmtPct, fmtUsd, signClass } from '../format.ts';
 import { setQuery } from '../router.ts';
 import { useApi } from '../useApi.ts';
@@ -260,18 +260,7 @@ export function PortfolioRisk({
             </table>
           )}
         </div>
-        <div className="panel">
-          <h2>Stress tests</h2>
-          {stress.error ? (
-            <Failed error={stress.error} />
-          ) : !stress.data ? (
-            <Loading what="stress tests" />
-          ) : stress.data.length === 0 ? (
-            <Empty>No stress results yet.</Empty>
-          ) : (
-            <StressTable results={stress.data} />
-          )}
-        </div>
+        <StressPanel stress={stress} />
       </div>
 
       <div className="columns">
