@@ -183,6 +183,80 @@ describe('the web app in Chromium', () => {
     await shot('portfolio');
   });
 
+  it('the Risk tab of a portfolio draws contributions and attribution, lists VaR, stress and hedges; the URL keeps the tab', async () => {
+    const id = (await api('/portfolios')).portfolios[0].id as number;
+    await page.goto(`${server.base}/portfolios/${id}`);
+    await page.click('[role=tab]:has-text("Risk")');
+    await page.waitForURL(new RegExp(`/portfolios/${id}\\?tab=risk$`));
+    await page.waitForSelector('.chart[aria-label="Risk contributions by factor"][data-drawn=true]');
+    await page.waitForSelector('.chart[aria-label="Risk contributions by position"][data-drawn=true]');
+    await page.waitForSelector('.chart[aria-label="P&L attribution"][data-drawn=true]');
+    // the VaR table shows the API's dollars (formatted here, not by the app's code)
+    const usd = (x: number) =>
+      new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 }).format(
+        x,
+      );
+    const vaR = await api(`/portfolios/${id}/var`);
+    assert.ok(vaR.parametric.var_99 > 0 && vaR.historical.var_95 > 0);
+    for (const key of ['var_95', 'es_95', 'var_99', 'es_99']) {
+      const cells = await page.locator(`table[aria-label=VaR] tr[data-figure=${key}] td`).allInnerTexts();
+      assert.deepEqual(cells.slice(1), [usd(vaR.parametric[key]), usd(vaR.historical[key])], key);
+    }
+    // one hedge row per proxy ETF, and the market hedge
+    const hedges = await api(`/portfolios/${id}/hedges`);
+    assert.ok(hedges.etfs.length > 0);
+    assert.equal(
+      await page.locator('table[aria-label=Hedges] tbody tr').count(),
+      hedges.etfs.length + (hedges.market_hedge ? 1 : 0),
+    );
+    // the attribution's default range is the snapshots' range; its total is the sum of their daily P&L
+    const snapshots = (await api(`/portfolios/${id}/snapshots`)).snapshots as {
+      date: string;
+      daily_pnl: number | null;
+    }[];
+    assert.equal(await page.inputValue('input[aria-label="Attribution from"]'), snapshots[0]!.date);
+    assert.equal(await page.inputValue('input[aria-label="Attribution to"]'), snapshots.at(-1)!.date);
+    const attribution = await api(
+      `/portfolios/${id}/attribution?from=${snapshots[0]!.date}&to=${snapshots.at(-1)!.date}`,
+    );
+    const sum = snapshots.reduce((s, x) => s + (x.daily_pnl ?? 0), 0);
+    assert.ok(Math.abs(attribution.total_pnl - sum) < 1e-6 * Math.max(1, Math.abs(sum)));
+    assert.equal(
+      await page.locator('table[aria-label=Attribution] tr:last-child th').last().innerText(),
+      usd(attribution.total_pnl),
+    );
+    // a not-applicable stress scenario shows n/a with its reason as the tooltip
+    const stress = (await api(`/portfolios/${id}/stress-tests`)) as {
+      scenario: string;
+      pnl: number | null;
+      reason?: string;
+    }[];
+    assert.equal(await page.locator('table[aria-label="Stress tests"] tbody tr').count(), stress.length);
+    for (const s of stress.filter((x) => x.pnl === null)) {
+      const row = page.locator('table[aria-label="Stress tests"] tbody tr', { hasText: s.scenario });
+      assert.equal(await row.getAttribute('title'), s.reason);
+      assert.equal(await row.locator('td').nth(1).innerText(), 'n/a');
+    }
+    await page.screenshot({ path: path.join(shots, 'risk.png'), fullPage: true }); // the tab is long
+    // narrowing the range to its last day asks the API for that day only
+    await page.fill('input[aria-label="Attribution from"]', snapshots.at(-1)!.date);
+    await page.waitForURL(new RegExp(`from=${snapshots.at(-1)!.date}`));
+    await page.waitForSelector('.chart[aria-label="P&L attribution"][data-drawn=true]');
+    const lastDay = await api(
+      `/portfolios/${id}/attribution?from=${snapshots.at(-1)!.date}&to=${snapshots.at(-1)!.date}`,
+    );
+    assert.equal(lastDay.days, 1);
+    const totalCell = 'table[aria-label=Attribution] tr:last-child th:last-child';
+    await page.waitForFunction(
+      `document.querySelector(${JSON.stringify(totalCell)})?.textContent === ${JSON.stringify(usd(lastDay.total_pnl))}`,
+    );
+    // the tab is in the URL: a reload stays on Risk; the back button returns to the overview
+    await page.reload();
+    await page.waitForSelector('[role=tab][aria-selected=true]:has-text("Risk")');
+    await page.goBack();
+    await page.waitForSelector('table[aria-label="Factor exposures"] tbody tr');
+  });
+
   it('a what-if book with a bad row shows that row its error, and results for the good rows', async () => {
     await page.click('nav a:has-text("What-if")');
     await page.waitForSelector('table[aria-label="Factor exposures"] tbody tr'); // the sample book's results

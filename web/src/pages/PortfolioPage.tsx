@@ -3,8 +3,11 @@ import { Chart, timeSeriesOption } from '../components/Chart.tsx';
 import { ExposureBars, type Exposure } from '../components/ExposureBars.tsx';
 import { Link } from '../components/Link.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
+import { StressPanel, type StressResult } from '../components/StressTable.tsx';
 import { fmtNum, fmtPct, fmtPrice, fmtUsd, signClass } from '../format.ts';
+import { setQuery, useLocation } from '../router.ts';
 import { useApi } from '../useApi.ts';
+import { PortfolioRisk } from './PortfolioRisk.tsx';
 import type { Portfolio } from './Portfolios.tsx';
 
 interface Exposures {
@@ -37,20 +40,12 @@ interface Snapshot {
   gross_exposure: number;
   net_exposure: number;
 }
-/** A stress scenario's result (METHODOLOGY.md 12): applied, or not applicable with its reason. */
-interface StressResult {
-  scenario: string;
-  kind: string;
-  pnl: number | null;
-  pnl_percent: number | null;
-  status: string;
-  reason?: string;
-  shocks: Record<string, number>;
-}
-
 const OPTION_TYPES = new Set(['LC', 'LP', 'SC', 'SP']);
 
-/** A portfolio: exposures as bars, positions, equity curve and daily P&L, stress tests. */
+/**
+ * A portfolio, in two tabs (?tab=risk): the overview (exposures as bars, positions, equity curve and
+ * daily P&L, stress tests) and the risk report (PortfolioRisk).
+ */
 export default function PortfolioPage({ id }: { id: number }) {
   const portfolio = useApi<Portfolio>(`/portfolios/${id}`);
   const exposures = useApi<Exposures>(`/portfolios/${id}/factor-exposures`);
@@ -59,6 +54,8 @@ export default function PortfolioPage({ id }: { id: number }) {
   );
   const snapshots = useApi<{ snapshots: Snapshot[] }>(`/portfolios/${id}/snapshots`);
   const stress = useApi<StressResult[]>(`/portfolios/${id}/stress-tests`);
+  const { query } = useLocation();
+  const tab = query.get('tab') === 'risk' ? 'risk' : 'overview';
 
   const equityOption = useMemo(() => {
     const s = snapshots.data?.snapshots;
@@ -113,146 +110,141 @@ export default function PortfolioPage({ id }: { id: number }) {
         </div>
       </div>
 
-      <div className="columns">
-        <div className="panel">
-          <h2>
-            Factor exposures{' '}
-            <span className="muted">{exposures.data?.date && `of ${exposures.data.date}`}</span>
-          </h2>
-          {exposures.error ? (
-            <Failed error={exposures.error} />
-          ) : !exposures.data ? (
-            <Loading what="exposures" />
-          ) : exposures.data.exposures.length === 0 ? (
-            <Empty>No exposures computed yet: run the batch.</Empty>
-          ) : (
-            <ExposureBars exposures={exposures.data.exposures} />
-          )}
-        </div>
-        <div className="panel">
-          <h2>Stress tests</h2>
-          {stress.error ? (
-            <Failed error={stress.error} />
-          ) : !stress.data ? (
-            <Loading what="stress tests" />
-          ) : stress.data.length === 0 ? (
-            <Empty>No stress results yet.</Empty>
-          ) : (
-            <table className="plain wide" aria-label="Stress tests">
-              <thead>
-                <tr>
-                  <th className="text">Scenario</th>
-                  <th>P&L</th>
-                  <th>% equity</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stress.data.map((s) => (
-                  <tr
-                    key={s.scenario}
-                    title={
-                      s.reason ??
-                      Object.entries(s.shocks)
-                        .map(([k, v]) => `${k}: ${fmtPct(v, 1)}`)
-                        .join(', ')
-                    }
-                  >
-                    <td className="text">{s.scenario}</td>
-                    <td className={`num ${signClass(s.pnl ?? 0)}`}>
-                      {s.pnl === null ? 'n/a' : fmtUsd(s.pnl)}
-                    </td>
-                    <td className={`num ${signClass(s.pnl_percent ?? 0)}`}>
-                      {s.pnl_percent === null ? '' : fmtPct(s.pnl_percent)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </div>
+      <div className="segmented tabs" role="tablist" aria-label="Portfolio views">
+        {(
+          [
+            ['overview', 'Overview'],
+            ['risk', 'Risk'],
+          ] as const
+        ).map(([t, label]) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            aria-selected={tab === t}
+            onClick={() => setQuery({ tab: t === 'overview' ? null : t })}
+          >
+            {label}
+          </button>
+        ))}
       </div>
 
-      <div className="panel">
-        <h2>
-          Positions {positions.data?.date && <span className="muted">valued {positions.data.date}</span>}
-        </h2>
-        {positions.error ? (
-          <Failed error={positions.error} />
-        ) : !positions.data ? (
-          <Loading what="positions" />
-        ) : positions.data.positions.length === 0 ? (
-          <Empty>This portfolio has no positions.</Empty>
-        ) : (
-          <div className="table-scroll">
-            <table className="plain wide" aria-label="Positions">
-              <thead>
-                <tr>
-                  <th className="text">Symbol</th>
-                  <th className="text">Type</th>
-                  <th>Quantity</th>
-                  <th>Price</th>
-                  <th>Market value</th>
-                  <th>Weight</th>
-                  <th className="text">Beta symbol</th>
-                  <th>Delta</th>
-                  <th>Gamma</th>
-                  <th>Vega</th>
-                  <th>Theta</th>
-                  <th>Day P&L</th>
-                </tr>
-              </thead>
-              <tbody>
-                {positions.data.positions.map((x) => {
-                  const option = OPTION_TYPES.has(x.position_type);
-                  return (
-                    <tr key={x.position_id}>
-                      <td className="text">
-                        <Link to={`/symbols/${encodeURIComponent(x.beta_symbol)}`}>{x.symbol}</Link>
-                      </td>
-                      <td className="text">{x.position_type}</td>
-                      <td className="num">{fmtNum(x.quantity)}</td>
-                      <td className="num">{fmtPrice(x.price)}</td>
-                      <td className="num">{fmtUsd(x.market_value)}</td>
-                      <td className="num">{fmtPct(x.weight)}</td>
-                      <td className="text">{x.beta_symbol}</td>
-                      <td className="num">{fmtNum(x.delta)}</td>
-                      <td className="num">{option ? fmtNum(x.gamma) : ''}</td>
-                      <td className="num">{option ? fmtNum(x.vega) : ''}</td>
-                      <td className="num">{option ? fmtNum(x.theta) : ''}</td>
-                      <td className={`num ${signClass(x.pnl)}`}>{fmtUsd(x.pnl)}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+      {tab === 'risk' ? (
+        <PortfolioRisk
+          id={id}
+          range={{
+            from: query.get('from') ?? undefined,
+            to: query.get('to') ?? undefined,
+            first: snapshots.data?.snapshots[0]?.date,
+            last: last?.date,
+            loading: !snapshots.data && !snapshots.error,
+          }}
+          stress={stress}
+        />
+      ) : (
+        <>
+          <div className="columns">
+            <div className="panel">
+              <h2>
+                Factor exposures{' '}
+                <span className="muted">{exposures.data?.date && `of ${exposures.data.date}`}</span>
+              </h2>
+              {exposures.error ? (
+                <Failed error={exposures.error} />
+              ) : !exposures.data ? (
+                <Loading what="exposures" />
+              ) : exposures.data.exposures.length === 0 ? (
+                <Empty>No exposures computed yet: run the batch.</Empty>
+              ) : (
+                <ExposureBars exposures={exposures.data.exposures} />
+              )}
+            </div>
+            <StressPanel stress={stress} />
           </div>
-        )}
-      </div>
 
-      <div className="columns">
-        <div className="panel">
-          <h2>Equity</h2>
-          {snapshots.error ? (
-            <Failed error={snapshots.error} />
-          ) : !equityOption ? (
-            <Loading what="snapshots" />
-          ) : snapshots.data!.snapshots.length === 0 ? (
-            <Empty>No snapshots yet.</Empty>
-          ) : (
-            <Chart option={equityOption} label="Equity curve" height={240} />
-          )}
-        </div>
-        <div className="panel">
-          <h2>Daily P&L</h2>
-          {!pnlOption ? (
-            <Loading what="snapshots" />
-          ) : snapshots.data!.snapshots.length === 0 ? (
-            <Empty>No snapshots yet.</Empty>
-          ) : (
-            <Chart option={pnlOption} label="Daily P&L" height={240} />
-          )}
-        </div>
-      </div>
+          <div className="panel">
+            <h2>
+              Positions {positions.data?.date && <span className="muted">valued {positions.data.date}</span>}
+            </h2>
+            {positions.error ? (
+              <Failed error={positions.error} />
+            ) : !positions.data ? (
+              <Loading what="positions" />
+            ) : positions.data.positions.length === 0 ? (
+              <Empty>This portfolio has no positions.</Empty>
+            ) : (
+              <div className="table-scroll">
+                <table className="plain wide" aria-label="Positions">
+                  <thead>
+                    <tr>
+                      <th className="text">Symbol</th>
+                      <th className="text">Type</th>
+                      <th>Quantity</th>
+                      <th>Price</th>
+                      <th>Market value</th>
+                      <th>Weight</th>
+                      <th className="text">Beta symbol</th>
+                      <th>Delta</th>
+                      <th>Gamma</th>
+                      <th>Vega</th>
+                      <th>Theta</th>
+                      <th>Day P&L</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {positions.data.positions.map((x) => {
+                      const option = OPTION_TYPES.has(x.position_type);
+                      return (
+                        <tr key={x.position_id}>
+                          <td className="text">
+                            <Link to={`/symbols/${encodeURIComponent(x.beta_symbol)}`}>{x.symbol}</Link>
+                          </td>
+                          <td className="text">{x.position_type}</td>
+                          <td className="num">{fmtNum(x.quantity)}</td>
+                          <td className="num">{fmtPrice(x.price)}</td>
+                          <td className="num">{fmtUsd(x.market_value)}</td>
+                          <td className="num">{fmtPct(x.weight)}</td>
+                          <td className="text">{x.beta_symbol}</td>
+                          <td className="num">{fmtNum(x.delta)}</td>
+                          <td className="num">{option ? fmtNum(x.gamma) : ''}</td>
+                          <td className="num">{option ? fmtNum(x.vega) : ''}</td>
+                          <td className="num">{option ? fmtNum(x.theta) : ''}</td>
+                          <td className={`num ${signClass(x.pnl)}`}>{fmtUsd(x.pnl)}</td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </div>
+
+          <div className="columns">
+            <div className="panel">
+              <h2>Equity</h2>
+              {snapshots.error ? (
+                <Failed error={snapshots.error} />
+              ) : !equityOption ? (
+                <Loading what="snapshots" />
+              ) : snapshots.data!.snapshots.length === 0 ? (
+                <Empty>No snapshots yet.</Empty>
+              ) : (
+                <Chart option={equityOption} label="Equity curve" height={240} />
+              )}
+            </div>
+            <div className="panel">
+              <h2>Daily P&L</h2>
+              {!pnlOption ? (
+                <Loading what="snapshots" />
+              ) : snapshots.data!.snapshots.length === 0 ? (
+                <Empty>No snapshots yet.</Empty>
+              ) : (
+                <Chart option={pnlOption} label="Daily P&L" height={240} />
+              )}
+            </div>
+          </div>
+        </>
+      )}
     </section>
   );
 }
