@@ -12,12 +12,13 @@ interface Run {
   status: string;
   created_at: string | null;
   finished_at: string | null;
-  stages_done: number | null;
-  stages_total: number | null;
+  /** Jobs (stage × date block × partition) finished, of those enqueued so far. */
+  jobs_done: number;
+  jobs_total: number;
   error: string | null;
 }
 interface Partition {
-  partition: string;
+  partition: number;
   state: string;
   attempts: number;
   duration_ms: number | null;
@@ -26,75 +27,12 @@ interface Partition {
 interface RunDetail extends Run {
   stages: { date: string; stage: string; partitions: Partition[] }[];
 }
-/** The older answer: one row per phase of a run ({runs: [{run_id, run_date, phase, …}]}). */
-interface PhaseRow {
-  run_id: string;
-  run_date: string;
-  phase: string;
-  status: string;
-  items_total: number;
-  items_failed: number;
-  duration_ms: number | null;
-  error: string | null;
-  started_at: string;
-}
-
-/** Either shape of the runs list, as runs with their stages (the older one carries its stages inline). */
-function normalize(answer: unknown): { runs: Run[]; inline: Map<string, RunDetail> } {
-  const inline = new Map<string, RunDetail>();
-  if (Array.isArray(answer)) return { runs: answer as Run[], inline };
-  const rows = (answer as { runs?: unknown[] } | null)?.runs;
-  if (!Array.isArray(rows)) return { runs: [], inline };
-  if (rows.length > 0 && typeof (rows[0] as { id?: unknown }).id !== 'undefined')
-    return { runs: rows as Run[], inline };
-  for (const r of rows as PhaseRow[]) {
-    let run = inline.get(r.run_id);
-    if (!run) {
-      run = {
-        id: r.run_id,
-        kind: 'daily',
-        from_date: r.run_date,
-        to_date: r.run_date,
-        status: 'completed',
-        created_at: r.started_at,
-        finished_at: null,
-        stages_done: 0,
-        stages_total: 0,
-        error: null,
-        stages: [],
-      };
-      inline.set(r.run_id, run);
-    }
-    run.stages.push({
-      date: r.run_date,
-      stage: r.phase,
-      partitions: [
-        {
-          partition: `${fmtInt(r.items_total)} items${r.items_failed ? `, ${r.items_failed} failed` : ''}`,
-          state: r.status,
-          attempts: 1,
-          duration_ms: r.duration_ms,
-          error: r.error,
-        },
-      ],
-    });
-    run.stages_total! += 1;
-    if (['completed', 'done', 'success', 'succeeded'].includes(r.status)) run.stages_done! += 1;
-    if (r.status === 'failed') {
-      run.status = 'failed';
-      run.error ??= r.error;
-    } else if (r.status === 'running' && run.status !== 'failed') run.status = 'running';
-    if (r.started_at < (run.created_at ?? '')) run.created_at = r.started_at;
-  }
-  return { runs: [...inline.values()], inline };
-}
-
 const stateClass = (s: string) =>
   s === 'failed' ? 'neg' : s === 'running' || s === 'active' ? 'warn' : s === 'completed' ? 'pos' : '';
 
 /** Batch runs (admins): their stages and progress, failures with messages; start a run for a date. */
 export default function Batch({ admin }: { admin: boolean }) {
-  const [list, setList] = useState<{ runs: Run[]; inline: Map<string, RunDetail> } | null>(null);
+  const [list, setList] = useState<{ runs: Run[] } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [detail, setDetail] = useState<RunDetail | null>(null);
@@ -102,9 +40,9 @@ export default function Batch({ admin }: { admin: boolean }) {
   const [message, setMessage] = useState<string | null>(null);
 
   const refresh = useCallback(() => {
-    api<unknown>('/batch/runs').then(
+    api<{ runs: Run[] }>('/batch/runs').then(
       (a) => {
-        setList(normalize(a));
+        setList(a);
         setError(null);
       },
       (e: unknown) => setError(e),
@@ -118,8 +56,6 @@ export default function Batch({ admin }: { admin: boolean }) {
 
   useEffect(() => {
     if (!selected) return setDetail(null);
-    const inline = list?.inline.get(selected);
-    if (inline) return setDetail(inline);
     api<RunDetail>(`/batch/runs/${encodeURIComponent(selected)}`).then(setDetail, () => setDetail(null));
   }, [selected, list]);
 
@@ -175,7 +111,7 @@ export default function Batch({ admin }: { admin: boolean }) {
               </thead>
               <tbody>
                 {list.runs.map((r) => {
-                  const pct = r.stages_total ? (r.stages_done ?? 0) / r.stages_total : 0;
+                  const pct = r.jobs_total ? r.jobs_done / r.jobs_total : 0;
                   return (
                     <tr
                       key={r.id}
@@ -195,8 +131,8 @@ export default function Batch({ admin }: { admin: boolean }) {
                         {r.error && <div className="muted small">{r.error}</div>}
                       </td>
                       <td className="num">
-                        <progress max={1} value={pct} aria-label="stages done" /> {r.stages_done ?? 0}/
-                        {r.stages_total ?? 0}
+                        <progress max={1} value={pct} aria-label="jobs done" /> {r.jobs_done}/{r.jobs_total}{' '}
+                        jobs
                       </td>
                       <td className="text">
                         {r.created_at
