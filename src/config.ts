@@ -125,7 +125,7 @@ const DEFAULTS: Config = {
   tokenTtlSeconds: 900,
   port: 3000,
   apiCacheMs: 5000,
-  symbolShardSize: 2500,
+  symbolShardSize: 1000,
   portfolioShardSize: 1000,
   blockDays: 21,
   schedule: undefined,

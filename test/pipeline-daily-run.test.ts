@@ -180,3 +180,32 @@ describe('the daily schedule', () => {
     assert.deepEqual(await rows(), []);
   });
 });
+
+describe('a job that runs longer than the expiry', () => {
+  it('is kept alive by its worker: it runs once and completes on its first attempt, not retried as lost', async () => {
+    const real = STAGES.find((s) => s.name === 'factor_betas')!;
+    let runs = 0;
+    const slow: Stage = {
+      ...real,
+      run: async (job) => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 12_000)); // six times the expiry below
+        return real.run(job);
+      },
+    };
+    const stages = STAGES.map((s) => (s.name === slow.name ? slow : s));
+    const done = await runPipeline(
+      t,
+      { ...config, jobExpireSeconds: 2, dualWrite: false },
+      { from: D, to: D, kind: 'run', force: true },
+      { stages, concurrency: 2 }, // a second loop free to take the job again, were it taken as lost
+    );
+    assert.equal(done.status, 'completed', String(done.error));
+    assert.equal(runs, 1, 'executed once');
+    const jobs = await t.pool.query(
+      "SELECT attempts FROM batch_jobs WHERE run_id = $1 AND stage = 'factor_betas'",
+      [done.runId],
+    );
+    assert.deepEqual(jobs.rows, [{ attempts: 1 }]);
+  });
+});

@@ -232,6 +232,7 @@ export class PipelineEngine {
   private async execute(job: PgBoss.JobWithMetadata<JobData>): Promise<void> {
     const k = job.data;
     const started = performance.now();
+    const heartbeat = this.heartbeat(job.id);
     try {
       if (!(await markJobActive(this.pool, k))) {
         await this.boss.complete(QUEUE, job.id); // a duplicate delivery of a finished job
@@ -273,7 +274,27 @@ export class PipelineEngine {
       this.wake();
     } catch (e) {
       await this.recordFailure(job, e, performance.now() - started);
+    } finally {
+      clearInterval(heartbeat);
     }
+  }
+
+  /**
+   * pg-boss 10 takes a job as lost when it has been active longer than its expiry, live worker or
+   * not. So while a job runs, its start is moved forward every third of the expiry: a job of any
+   * length lives as long as its worker does, and a dead worker's job expires within
+   * FU_JOB_EXPIRE_SECONDS. (This writes pg-boss's `job.started_on` directly; v10 has no heartbeat.)
+   */
+  private heartbeat(jobId: string): NodeJS.Timeout {
+    const every = Math.max(1000, (this.config.jobExpireSeconds * 1000) / 3);
+    return setInterval(() => {
+      this.pool
+        .query("UPDATE pgboss.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active'", [
+          QUEUE,
+          jobId,
+        ])
+        .catch(() => undefined); // the database away: the job may expire, and is then retried
+    }, every);
   }
 
   private async recordFailure(
@@ -290,8 +311,9 @@ export class PipelineEngine {
     );
     try {
       await this.boss.fail(QUEUE, job.id, { message: text });
-      await markJobFailed(this.pool, k, text, final, durationMs);
-      if (final)
+      const recorded = await markJobFailed(this.pool, k, text, final, durationMs);
+      // a duplicate delivery failing after the job completed (e.g. on the rows it wrote) changes nothing
+      if (final && recorded)
         await withTransaction(this.pool, async (client) => {
           await lockRun(client, k.runId);
           await recordRunError(client, k.runId, `${k.stage} ${k.first}: ${text}`);

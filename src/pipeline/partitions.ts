@@ -4,7 +4,7 @@ import type { Partition } from './stages.ts';
 /**
  * How a block's work splits: contiguous, balanced shards of the symbols (or portfolios) in key order,
  * `ntile(count)` groups, so every key falls in exactly one partition whatever the count.
- * Example: 10,000 symbols with a shard size of 2,500 → 4 partitions of 2,500 symbols.
+ * Example: 10,000 symbols with a shard size of 1,000 → 10 partitions of 1,000 symbols.
  */
 export async function shardCount(
   client: pg.ClientBase,

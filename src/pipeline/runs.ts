@@ -150,18 +150,20 @@ export async function markJobCompleted(
   return (r.rowCount ?? 0) > 0;
 }
 
+/** Records a failed attempt; returns false when the job had completed meanwhile (a duplicate's failure). */
 export async function markJobFailed(
   q: pg.Pool | pg.ClientBase,
   k: JobKey,
   error: string,
   final: boolean,
   durationMs: number,
-): Promise<void> {
-  await q.query(
+): Promise<boolean> {
+  const r = await q.query(
     `UPDATE batch_jobs SET state = $5, error = $6, duration_ms = $7, finished_at = CASE WHEN $5 = 'failed' THEN now() END
       WHERE ${KEY} AND state <> 'completed'`,
     [...keyArgs(k), (final ? 'failed' : 'retry') satisfies JobState, error, durationMs],
   );
+  return (r.rowCount ?? 0) > 0;
 }
 
 /** Jobs of a stage: of one block (`first`), or of every block. */
