@@ -41,7 +41,7 @@ try {
     let jobs = 0;
     for (let run = 0; run < RUNS; run++) {
       await d.pool.query(
-        'TRUNCATE symbol_factor_exposures, symbol_factor_skips, symbol_daily_metrics, batch_jobs, batch_runs',
+        'TRUNCATE symbol_factor_exposures, symbol_factor_skips, symbol_specific_risk, risk_models, symbol_daily_metrics, batch_jobs, batch_runs',
       );
       for (let i = 0; i < n; i++)
         children.push(

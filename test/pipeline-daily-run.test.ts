@@ -209,3 +209,25 @@ describe('a job that runs longer than the expiry', () => {
     assert.deepEqual(jobs.rows, [{ attempts: 1 }]);
   });
 });
+
+describe('betas deleted while their specific vols stay (a price revision deletes betas)', () => {
+  it('are computed again by the next run, which replaces the specific vols instead of conflicting with them', async () => {
+    const first = await runPipeline(t, { ...config, dualWrite: false }, { from: D, to: D, kind: 'run' });
+    assert.equal(first.status, 'completed', String(first.error));
+    const kept = await t.pool.query(
+      'SELECT count(*)::int AS n FROM symbol_specific_risk WHERE calculation_date = $1',
+      [D],
+    );
+    assert.ok(kept.rows[0].n > 0);
+    await t.pool.query('DELETE FROM symbol_factor_exposures WHERE calculation_date = $1', [D]);
+    const again = await runPipeline(t, { ...config, dualWrite: false }, { from: D, to: D, kind: 'run' });
+    assert.equal(again.status, 'completed', String(again.error));
+    const { rows } = await t.pool.query(
+      `SELECT (SELECT count(DISTINCT symbol) FROM symbol_factor_exposures WHERE calculation_date = $1)::int AS betas,
+              (SELECT count(*) FROM symbol_specific_risk WHERE calculation_date = $1)::int AS specific`,
+      [D],
+    );
+    assert.ok(rows[0].betas > 0);
+    assert.equal(rows[0].specific, kept.rows[0].n);
+  });
+});

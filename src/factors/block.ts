@@ -96,23 +96,26 @@ export async function saveFactorBlock(
 ): Promise<void> {
   const rows = (pick: (d: FactorBlock['days'][number]) => readonly (BetaResult | BetaSkip)[]) =>
     block.days.flatMap((d) => pick(d).map((r) => ({ date: d.date, r })));
-  if (force) {
-    const pairs = new Set<string>();
-    const dates: string[] = [];
-    const syms: string[] = [];
-    for (const { date, r } of rows((d) => [...d.results, ...d.skips])) {
-      if (pairs.has(`${date}|${r.symbol}`)) continue;
-      pairs.add(`${date}|${r.symbol}`);
-      dates.push(date);
-      syms.push(r.symbol);
-    }
-    for (const table of ['symbol_factor_exposures', 'symbol_factor_skips', 'symbol_specific_risk'])
-      await client.query(
-        `DELETE FROM ${table} t USING unnest($1::date[], $2::text[]) AS x(d, s)
-          WHERE t.calculation_date = x.d AND t.symbol = x.s`,
-        [dates, syms],
-      );
+  // The (date, symbol) pairs written. Their betas and skips exist only when forced; a specific vol may
+  // outlive its betas (a price revision deletes betas, not specific vols), so it is always replaced.
+  const pairs = new Set<string>();
+  const dates: string[] = [];
+  const syms: string[] = [];
+  for (const { date, r } of rows((d) => [...d.results, ...d.skips])) {
+    if (pairs.has(`${date}|${r.symbol}`)) continue;
+    pairs.add(`${date}|${r.symbol}`);
+    dates.push(date);
+    syms.push(r.symbol);
   }
+  const tables = force
+    ? ['symbol_factor_exposures', 'symbol_factor_skips', 'symbol_specific_risk']
+    : ['symbol_specific_risk'];
+  for (const table of tables)
+    await client.query(
+      `DELETE FROM ${table} t USING unnest($1::date[], $2::text[]) AS x(d, s)
+        WHERE t.calculation_date = x.d AND t.symbol = x.s`,
+      [dates, syms],
+    );
   const results = block.days.flatMap((d) =>
     d.results.map((r) => [r.symbol, r.factorId, d.date, r.beta, r.rSquared, r.observations, r.qualityFlag]),
   );
