@@ -12,7 +12,7 @@ import { withTransaction } from '../src/db/transaction.ts';
 import { computeFactorBlock, saveFactorBlock } from '../src/factors/block.ts';
 import { computeBetas } from '../src/factors/engine.ts';
 import { symbolShard } from '../src/pipeline/partitions.ts';
-import { loadModel } from '../src/factors/model.ts';
+import { loadModel, modelWidth } from '../src/factors/model.ts';
 import { runFactors } from '../src/factors/run.ts';
 import { loadPanel, saveBetas } from '../src/factors/store.ts';
 import { runRiskModel } from '../src/risk/model.ts';
@@ -38,7 +38,7 @@ async function time(
   return out;
 }
 
-const clear = (d: Db) => d.pool.query('TRUNCATE symbol_factor_exposures, symbol_factor_skips');
+const clear = (d: Db) => d.pool.query('TRUNCATE symbol_day_factors');
 
 async function measure(d: Db, date: string, label: string) {
   const model = await loadModel(d.db);
@@ -52,8 +52,8 @@ async function measure(d: Db, date: string, label: string) {
   const out = computeBetas(panel, model, end, all);
   const specificWrite = await time(
     RUNS,
-    () => withTransaction(d.pool, (c) => saveBetas(c, date, [], [], [], false, out.specific)),
-    () => d.pool.query('DELETE FROM symbol_specific_risk WHERE calculation_date = $1', [date]),
+    () => withTransaction(d.pool, (c) => saveBetas(c, date, modelWidth(model), [], [], [], out.specific)),
+    () => d.pool.query('DELETE FROM symbol_day_factors WHERE calculation_date = $1', [date]),
   );
   const covariance = await time(RUNS, () => runRiskModel(d.db, d.pool, { date, force: true }));
   const rows = [
@@ -63,7 +63,7 @@ async function measure(d: Db, date: string, label: string) {
     },
     { name: `${label}: load prices (one bulk read)`, runsMs: load },
     {
-      name: `${label}: risk stage: write ${out.specific.length} specific vols (one upsert)`,
+      name: `${label}: risk stage: write ${out.specific.length} specific vols (one binary COPY)`,
       runsMs: specificWrite,
     },
     {
@@ -127,7 +127,7 @@ try {
       for (let index = 0; index < shards; index++) {
         const symbols = await symbolShard(scale.pool, { index, count: shards });
         const b = await computeFactorBlock(scale.pool, model, tenDates, symbols, false);
-        await withTransaction(scale.pool, (c) => saveFactorBlock(c, b, false));
+        await withTransaction(scale.pool, (c) => saveFactorBlock(c, b));
       }
     },
     () => clear(scale),

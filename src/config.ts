@@ -111,7 +111,7 @@ const DEFAULTS: Config = {
   dualWrite: true,
   readPath: 'symbol',
   maxConcurrentBatches: 5,
-  factorBatchSize: 15,
+  factorBatchSize: 1000,
   companiesPath: undefined,
   marketDataPath: undefined,
   marketDataProvider: 'file',

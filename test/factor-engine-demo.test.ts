@@ -217,7 +217,7 @@ describe('factors run: batches', () => {
     await t.pool.query(`
       CREATE FUNCTION fail_for_victim() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.symbol = '${victim}' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
-      CREATE TRIGGER fail_victim BEFORE INSERT ON symbol_factor_exposures FOR EACH ROW EXECUTE FUNCTION fail_for_victim();`);
+      CREATE TRIGGER fail_victim BEFORE INSERT ON symbol_day_factors FOR EACH ROW EXECUTE FUNCTION fail_for_victim();`);
     const r = await runFactors(t.db, t.pool, { date: D, batchSize: 5, maxConcurrentBatches: 3 });
     assert.equal(r.symbols, 48);
     assert.equal(r.batches, 10);
@@ -232,7 +232,7 @@ describe('factors run: batches', () => {
       assert.ok(!storedSet.has(s), `${s} of the failed batch is not stored`);
     assert.equal(storedSet.size, 48 - r.failures[0]!.symbols.length);
 
-    await t.pool.query('DROP TRIGGER fail_victim ON symbol_factor_exposures');
+    await t.pool.query('DROP TRIGGER fail_victim ON symbol_day_factors');
     const rerun = await runFactors(t.db, t.pool, { date: D });
     assert.deepEqual(
       [rerun.symbols, rerun.failures.length],

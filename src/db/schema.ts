@@ -68,6 +68,24 @@ export interface FactorDefinitionsTable {
   is_active: Generated<boolean>;
 }
 
+/**
+ * One row per (date, symbol) of the factor stage (migration 0010): per-factor arrays subscripted by
+ * factor id, `outcome` codes (1..3 a quality flag, -1..-4 a skip reason; see factors/wide-rows.ts) and
+ * the specific volatility. Partitioned by year; the three tables below are views of it.
+ */
+export interface SymbolDayFactorsTable {
+  calculation_date: IsoDate;
+  symbol: string;
+  beta: (number | null)[] | null;
+  r_squared: (number | null)[] | null;
+  observations: (number | null)[] | null;
+  outcome: (number | null)[] | null;
+  specific_vol: number | null;
+  specific_observations: number | null;
+  computed_at: Timestamp;
+}
+
+/** A view of `symbol_day_factors` since migration 0010 (writable through INSTEAD OF triggers). */
 export interface SymbolFactorExposuresTable {
   symbol: string;
   factor_id: number;
@@ -79,6 +97,7 @@ export interface SymbolFactorExposuresTable {
   computed_at: Timestamp;
 }
 
+/** A view of `symbol_day_factors` since migration 0010 (writable through INSTEAD OF triggers). */
 export interface SymbolFactorSkipsTable {
   symbol: string;
   factor_id: number;
@@ -253,6 +272,7 @@ export interface StressTestResultsTable {
   computed_at: Timestamp;
 }
 
+/** A view of `symbol_day_factors` since migration 0010 (writable through INSTEAD OF triggers). */
 export interface SymbolSpecificRiskTable {
   symbol: string;
   calculation_date: IsoDate;
@@ -370,6 +390,7 @@ export interface Database {
   market_data_cache: MarketDataCacheTable;
   company_profiles: CompanyProfilesTable;
   factor_definitions: FactorDefinitionsTable;
+  symbol_day_factors: SymbolDayFactorsTable;
   symbol_factor_exposures: SymbolFactorExposuresTable;
   symbol_factor_skips: SymbolFactorSkipsTable;
   symbol_daily_metrics: SymbolDailyMetricsTable;

@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import { copyRows } from '../db/copy.ts';
 import { loadCloses, type ClosesMatrix } from '../market/closes.ts';
 import { addDays } from '../dates.ts';
 import { computeBetas, type BetaResult, type BetaSkip, type SpecificResult } from './engine.ts';
-import { lookbackDays, proxySymbols, type FactorModel } from './model.ts';
+import { lookbackDays, modelWidth, proxySymbols, type FactorModel } from './model.ts';
 import { returnsFromCloses } from './panel.ts';
+import { saveFactorDays } from './wide-rows.ts';
 
 /** What one pipeline job computed: the betas of some symbols on some consecutive trading days. */
 export interface FactorBlock {
@@ -13,6 +13,8 @@ export interface FactorBlock {
   /** Per trading day computed, the engine's results, skips and specific volatilities. */
   days: { date: string; results: BetaResult[]; skips: BetaSkip[]; specific: SpecificResult[] }[];
   timings: { loadMs: number; computeMs: number };
+  /** The model's largest factor id: the length of the stored per-factor arrays. */
+  width: number;
 }
 
 /**
@@ -30,8 +32,8 @@ export async function pairsNeedingBetas(
     `SELECT d::text AS d, u.symbol
        FROM unnest($1::date[]) AS d CROSS JOIN symbol_universe u
       WHERE u.symbol = ANY($2) AND u.first_seen <= d AND u.last_seen > d - $3::int
-        AND ($4 OR NOT EXISTS (SELECT 1 FROM symbol_factor_exposures e WHERE e.symbol = u.symbol AND e.calculation_date = d)
-                AND NOT EXISTS (SELECT 1 FROM symbol_factor_skips k WHERE k.symbol = u.symbol AND k.calculation_date = d))`,
+        AND ($4 OR NOT EXISTS (SELECT 1 FROM symbol_day_factors w
+                                WHERE w.calculation_date = d AND w.symbol = u.symbol AND w.outcome IS NOT NULL))`,
     [days, symbols, windowDays, force],
   );
   const out = new Map<string, Set<string>>(days.map((d) => [d, new Set<string>()]));
@@ -53,7 +55,12 @@ export async function computeFactorBlock(
   /** Closes already loaded (covering the block and its windows), e.g. by a caller with many blocks. */
   preloaded?: ClosesMatrix,
 ): Promise<FactorBlock> {
-  const out: FactorBlock = { computed: 0, days: [], timings: { loadMs: 0, computeMs: 0 } };
+  const out: FactorBlock = {
+    computed: 0,
+    days: [],
+    timings: { loadMs: 0, computeMs: 0 },
+    width: modelWidth(model),
+  };
   let t0 = performance.now();
   const lookback = lookbackDays(model);
   const needed = await pairsNeedingBetas(pool, days, symbols, lookback, force);
@@ -85,65 +92,11 @@ export async function computeFactorBlock(
 }
 
 /**
- * Writes a block in the caller's transaction. The pairs it computed had no rows (or, with `force`,
- * their rows are removed first), so the rows go in with COPY, the fastest bulk path; a duplicate
- * delivery of the same job conflicts on the primary key and is retried, finding nothing left to do.
+ * Writes a block in the caller's transaction: the wide rows of the (date, symbol) pairs it computed
+ * replace whatever those pairs had (nothing, unless forced, or a specific vol left by an older
+ * layout's partial delete), with one delete on the date-first key and one binary COPY. A duplicate
+ * delivery of the same job finds nothing left to do (its pairs are no longer needed).
  */
-export async function saveFactorBlock(
-  client: pg.ClientBase,
-  block: FactorBlock,
-  force: boolean,
-): Promise<void> {
-  const rows = (pick: (d: FactorBlock['days'][number]) => readonly (BetaResult | BetaSkip)[]) =>
-    block.days.flatMap((d) => pick(d).map((r) => ({ date: d.date, r })));
-  // The (date, symbol) pairs written. Their betas and skips exist only when forced; a specific vol may
-  // outlive its betas (a price revision deletes betas, not specific vols), so it is always replaced.
-  const pairs = new Set<string>();
-  const dates: string[] = [];
-  const syms: string[] = [];
-  for (const { date, r } of rows((d) => [...d.results, ...d.skips])) {
-    if (pairs.has(`${date}|${r.symbol}`)) continue;
-    pairs.add(`${date}|${r.symbol}`);
-    dates.push(date);
-    syms.push(r.symbol);
-  }
-  const tables = force
-    ? ['symbol_factor_exposures', 'symbol_factor_skips', 'symbol_specific_risk']
-    : ['symbol_specific_risk'];
-  for (const table of tables)
-    await client.query(
-      `DELETE FROM ${table} t USING unnest($1::date[], $2::text[]) AS x(d, s)
-        WHERE t.calculation_date = x.d AND t.symbol = x.s`,
-      [dates, syms],
-    );
-  const results = block.days.flatMap((d) =>
-    d.results.map((r) => [r.symbol, r.factorId, d.date, r.beta, r.rSquared, r.observations, r.qualityFlag]),
-  );
-  if (results.length > 0)
-    await copyRows(
-      client,
-      'symbol_factor_exposures',
-      ['symbol', 'factor_id', 'calculation_date', 'beta', 'r_squared', 'observations', 'quality_flag'],
-      results,
-    );
-  const specific = block.days.flatMap((d) =>
-    d.specific.map((r) => [r.symbol, d.date, r.specificVol, r.observations]),
-  );
-  if (specific.length > 0)
-    await copyRows(
-      client,
-      'symbol_specific_risk',
-      ['symbol', 'calculation_date', 'specific_vol', 'observations'],
-      specific,
-    );
-  const skips = block.days.flatMap((d) =>
-    d.skips.map((s) => [s.symbol, s.factorId, d.date, s.reason, s.observations]),
-  );
-  if (skips.length > 0)
-    await copyRows(
-      client,
-      'symbol_factor_skips',
-      ['symbol', 'factor_id', 'calculation_date', 'reason', 'observations'],
-      skips,
-    );
+export async function saveFactorBlock(client: pg.ClientBase, block: FactorBlock): Promise<void> {
+  await saveFactorDays(client, block.days, block.width);
 }

@@ -47,6 +47,9 @@ export const ridgeFactors = (m: FactorModel) => m.factors.filter((f) => f.method
 export const lookbackDays = (m: FactorModel): number => Math.max(...m.factors.map((f) => f.windowDays));
 
 /** The window of realised volatility (the option fallback): the ridge window, or a year without one. */
+/** The largest factor id: stored per-factor arrays are this long, subscripted by id (migration 0010). */
+export const modelWidth = (m: FactorModel): number => Math.max(0, ...m.factors.map((f) => f.id));
+
 export const volatilityWindowDays = (m: FactorModel): number => ridgeFactors(m)[0]?.windowDays ?? 365;
 
 /** Every symbol the model regresses on (plus the calendar symbol). */

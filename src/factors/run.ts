@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.ts';
 import { runLimited } from '../run-limited.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { computeBetas, type BetaResult, type BetaSkip, type SkipReason } from './engine.ts';
-import { loadModel, lookbackDays, type ModelSettings } from './model.ts';
+import { loadModel, lookbackDays, modelWidth, type ModelSettings } from './model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
 import type { ReturnsPanel } from './panel.ts';
 import { loadPanel, saveBetas, symbolsNeedingBetas } from './store.ts';
@@ -74,6 +74,7 @@ export async function runFactors(
     );
   }
   const lookback = lookbackDays(model);
+  const width = modelWidth(model);
   const result: FactorRunResult = {
     requestedDate: options.date,
     calculationDate: date,
@@ -113,7 +114,7 @@ export async function runFactors(
     const results: BetaResult[] = batch.flatMap((s) => resultsBySymbol.get(s) ?? []);
     const skips: BetaSkip[] = batch.flatMap((s) => skipsBySymbol.get(s) ?? []);
     const specific = batch.flatMap((s) => specificBySymbol.get(s) ?? []);
-    await withTransaction(pool, (client) => saveBetas(client, date, batch, results, skips, force, specific));
+    await withTransaction(pool, (client) => saveBetas(client, date, width, batch, results, skips, specific));
     result.betasWritten += results.length;
     for (const s of skips) result.skipped[s.reason]++;
   };

@@ -137,9 +137,13 @@ export async function writeBars(
     const everyone = rows[0]?.proxy === true;
     const where = everyone ? 'calculation_date >= $1' : 'calculation_date >= $1 AND symbol = $2';
     const params = everyone ? [r.returnsFrom] : [r.returnsFrom, symbol];
-    const betas = await client.query(`DELETE FROM symbol_factor_exposures WHERE ${where}`, params);
-    await client.query(`DELETE FROM symbol_factor_skips WHERE ${where}`, params);
-    outcome.betasInvalidated = betas.rowCount ?? 0;
+    // The (date, symbol) rows go whole: betas, skips and the specific vol come from the same returns.
+    const betas = await client.query<{ n: number }>(
+      `WITH d AS (DELETE FROM symbol_day_factors WHERE ${where} RETURNING outcome)
+       SELECT coalesce(sum((SELECT count(*) FROM unnest(d.outcome) AS o WHERE o > 0)), 0)::int AS n FROM d`,
+      params,
+    );
+    outcome.betasInvalidated = betas.rows[0]?.n ?? 0;
     // Metrics from the changed return: their returns, realised volatility and betas moved.
     const metrics = await client.query(
       `DELETE FROM symbol_daily_metrics WHERE ${where.replace('calculation_date', 'metric_date')}`,

@@ -101,9 +101,8 @@ export async function saveMetricsDay(
   day: MetricsDay,
 ): Promise<number> {
   const factors = model.factors.filter((f) => (FACTOR_COLUMNS as readonly string[]).includes(f.metricColumn));
-  const pivot = factors
-    .map((f) => `max(beta) FILTER (WHERE factor_id = ${Number(f.id)}) AS ${f.metricColumn}`)
-    .join(', ');
+  // the day's wide rows (migration 0010): a beta per factor id, null where the factor was skipped
+  const pivot = factors.map((f) => `beta[${Number(f.id)}] AS ${f.metricColumn}`).join(', ');
   const factorCols = factors.map((f) => f.metricColumn);
   const columns = [
     ...SCORED,
@@ -120,14 +119,12 @@ export async function saveMetricsDay(
        SELECT * FROM unnest($2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[])
          AS x(symbol, current_price, ${PERIODS.join(', ')}, realized_vol)
      ),
-     b AS (SELECT symbol${pivot ? `, ${pivot}` : ''} FROM symbol_factor_exposures WHERE calculation_date = $1 AND symbol = ANY($2) GROUP BY symbol),
-     sv AS (SELECT symbol, specific_vol FROM symbol_specific_risk WHERE calculation_date = $1 AND symbol = ANY($2)),
+     b AS (SELECT symbol${pivot ? `, ${pivot}` : ''}, specific_vol FROM symbol_day_factors WHERE calculation_date = $1 AND symbol = ANY($2)),
      rows AS (
        SELECT x.symbol, $1::date AS metric_date, x.current_price, ${PERIODS.map((p) => `x.${p}`).join(', ')},
               cp.market_cap, cp.enterprise_value, cp.pe_ratio, cp.ps_ratio, cp.pb_ratio, cp.company_name, cp.sector, cp.industry,
-              ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol, sv.specific_vol
+              ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol, b.specific_vol
          FROM x LEFT JOIN company_profiles cp ON cp.symbol = x.symbol LEFT JOIN b ON b.symbol = x.symbol
-              LEFT JOIN sv ON sv.symbol = x.symbol
      )
      INSERT INTO symbol_daily_metrics AS m (symbol, metric_date, ${columns.join(', ')}, data_quality_score)
      SELECT rows.*, 100.0 * num_nonnulls(${scored.map((c) => `rows.${c}`).join(', ')}) / ${scored.length} FROM rows

@@ -142,7 +142,7 @@ const FACTOR_BETAS: Stage = {
   description: 'the factor betas of every universe symbol (one shard of symbols per partition)',
   after: ['universe'],
   reads: ['market_data_cache', 'symbol_universe', 'factor_definitions'],
-  writes: ['symbol_factor_exposures', 'symbol_factor_skips', 'symbol_specific_risk'],
+  writes: ['symbol_day_factors'],
   scope: 'block',
   partitions: (client, config) => shardCount(client, 'symbol_universe', config.symbolShardSize),
   run: async ({ pool, days, partition, force }) => {
@@ -157,7 +157,7 @@ const FACTOR_BETAS: Stage = {
     return {
       items: symbols.length,
       details: { computed: block.computed, ...block.timings },
-      save: (client) => saveFactorBlock(client, block, force),
+      save: (client) => saveFactorBlock(client, block),
     };
   },
 };
@@ -205,8 +205,7 @@ const SYMBOL_METRICS: Stage = {
     'market_data_cache',
     'symbol_universe',
     'company_profiles',
-    'symbol_factor_exposures',
-    'symbol_specific_risk',
+    'symbol_day_factors',
   ],
   writes: ['symbol_daily_metrics'],
   scope: 'block',
@@ -238,7 +237,7 @@ const PORTFOLIOS: Stage = {
     'positions',
     'market_data_cache',
     'symbol_daily_metrics',
-    'symbol_factor_exposures',
+    'symbol_day_factors',
     'portfolio_snapshots',
   ],
   writes: [

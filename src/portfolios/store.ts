@@ -73,20 +73,26 @@ export async function loadSymbolBetas(
   date: string,
   symbols: readonly string[],
 ): Promise<{ betasDate: string | null; betas: BetaLookup }> {
-  const column = new Map(model.factors.map((f, i) => [f.id, i]));
-  const { rows } = await pool.query<{ symbol: string; factor_id: number; beta: number; d: string }>(
-    `SELECT symbol, factor_id, beta, calculation_date::text AS d FROM symbol_factor_exposures
-      WHERE calculation_date = (SELECT max(calculation_date) FROM symbol_factor_exposures WHERE calculation_date <= $1)
-        AND symbol = ANY($2)`,
+  // The date's wide rows (migration 0010): one per symbol, betas subscripted by factor id.
+  const { rows } = await pool.query<{ symbol: string; beta: (number | null)[] | null; d: string }>(
+    `SELECT symbol, beta, calculation_date::text AS d FROM symbol_day_factors
+      WHERE calculation_date = (SELECT max(calculation_date) FROM symbol_day_factors WHERE calculation_date <= $1)
+        AND symbol = ANY($2) AND beta IS NOT NULL`,
     [date, symbols],
   );
-  return {
-    betasDate: rows[0]?.d ?? null,
-    betas: pivot(
-      rows.map((r) => [r.symbol, r.factor_id, r.beta]),
-      column,
-    ),
-  };
+  const betas: BetaLookup = new Map();
+  for (const r of rows) {
+    const v = new Float64Array(model.factors.length).fill(NaN);
+    let any = false;
+    model.factors.forEach((f, i) => {
+      const b = r.beta![f.id - 1];
+      if (b === null || b === undefined) return;
+      v[i] = b;
+      any = true;
+    });
+    if (any) betas.set(r.symbol, v); // a symbol with skips only has no betas, as before
+  }
+  return { betasDate: rows[0]?.d ?? null, betas };
 }
 
 /** The legacy per-position betas (the underlying's beta, before delta) of `date`, keyed by position id. */

@@ -84,26 +84,42 @@ export async function loadRiskInputs(
   factors: readonly string[],
   symbols: readonly string[],
 ): Promise<{ betas: Map<string, Float64Array>; specific: Map<string, number> }> {
+  // The wide rows (migration 0010): one per (date, symbol) with the betas, subscripted by factor id,
+  // and the specific vol. Betas and specific vols each come from their own newest date on or before
+  // `date`, as they did from their two tables.
+  const ids = await pool.query<{ id: number; name: string }>(
+    'SELECT id, name FROM factor_definitions WHERE name = ANY($1)',
+    [factors],
+  );
+  const idOf = new Map(ids.rows.map((r) => [r.name, r.id]));
   const [b, s] = await Promise.all([
-    pool.query<{ symbol: string; name: string; beta: number }>(
-      `SELECT e.symbol, f.name, e.beta FROM symbol_factor_exposures e JOIN factor_definitions f ON f.id = e.factor_id
-        WHERE e.calculation_date = (SELECT max(calculation_date) FROM symbol_factor_exposures WHERE calculation_date <= $1)
-          AND f.name = ANY($2) AND e.symbol = ANY($3)`,
-      [date, factors, symbols],
+    pool.query<{ symbol: string; beta: (number | null)[] }>(
+      `SELECT symbol, beta FROM symbol_day_factors
+        WHERE calculation_date = (SELECT max(calculation_date) FROM symbol_day_factors
+                                   WHERE calculation_date <= $1 AND beta IS NOT NULL)
+          AND symbol = ANY($2) AND beta IS NOT NULL`,
+      [date, symbols],
     ),
     pool.query<{ symbol: string; specific_vol: number }>(
-      `SELECT symbol, specific_vol FROM symbol_specific_risk
-        WHERE calculation_date = (SELECT max(calculation_date) FROM symbol_specific_risk WHERE calculation_date <= $1)
-          AND symbol = ANY($2)`,
+      `SELECT symbol, specific_vol FROM symbol_day_factors
+        WHERE calculation_date = (SELECT max(calculation_date) FROM symbol_day_factors
+                                   WHERE calculation_date <= $1 AND specific_vol IS NOT NULL)
+          AND symbol = ANY($2) AND specific_vol IS NOT NULL`,
       [date, symbols],
     ),
   ]);
-  const column = new Map(factors.map((f, i) => [f, i]));
   const betas = new Map<string, Float64Array>();
   for (const r of b.rows) {
-    let v = betas.get(r.symbol);
-    if (!v) betas.set(r.symbol, (v = new Float64Array(factors.length).fill(NaN)));
-    v[column.get(r.name)!] = r.beta;
+    const v = new Float64Array(factors.length).fill(NaN);
+    let any = false;
+    factors.forEach((name, i) => {
+      const id = idOf.get(name);
+      const x = id === undefined ? null : r.beta[id - 1];
+      if (x === null || x === undefined) return;
+      v[i] = x;
+      any = true;
+    });
+    if (any) betas.set(r.symbol, v);
   }
   return { betas, specific: new Map(s.rows.map((r) => [r.symbol, r.specific_vol])) };
 }

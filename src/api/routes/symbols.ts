@@ -15,6 +15,7 @@ import {
 } from '../../metrics/dashboard.ts';
 import { priceHistory } from '../../market/history.ts';
 import { ApiError } from '../errors.ts';
+import { betaHistory, betasOn, latestBetasDate } from '../read/symbol-betas.ts';
 import { errors, IsoDate, Nullable, Offset, PLAIN_TEXT, StringEnum } from '../schemas.ts';
 
 /** Larger than any company's market value or meaningful P/E: `1e308` is a 400 naming the field. */
@@ -263,40 +264,12 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ])
           .where('symbol', '=', symbol)
           .executeTakeFirst()) ?? null;
-      const betasDate =
-        (
-          await db
-            .selectFrom('symbol_factor_exposures')
-            .select((eb) => eb.fn.max('calculation_date').as('d'))
-            .where('symbol', '=', symbol)
-            .$if(request.query.date !== undefined, (q) =>
-              q.where('calculation_date', '<=', request.query.date!),
-            )
-            .executeTakeFirst()
-        )?.d ?? null;
-      const betas = betasDate
-        ? await db
-            .selectFrom('symbol_factor_exposures as e')
-            .innerJoin('factor_definitions as f', 'f.id', 'e.factor_id')
-            .select(['f.name as factor', 'e.beta', 'e.r_squared', 'e.observations', 'e.quality_flag'])
-            .where('e.symbol', '=', symbol)
-            .where('e.calculation_date', '=', betasDate)
-            .orderBy('f.display_order')
-            .execute()
-        : [];
+      const betasDate = await latestBetasDate(db, symbol, request.query.date);
+      const betas = betasDate ? await betasOn(db, symbol, betasDate) : [];
       const to = request.query.to ?? betasDate ?? request.query.date ?? '9999-12-31';
       const from = request.query.from ?? addDays(to, -90);
       if (from > to) throw new ApiError(400, 'bad_request', 'querystring parameter "from" is after "to"');
-      const history = await db
-        .selectFrom('symbol_factor_exposures as e')
-        .innerJoin('factor_definitions as f', 'f.id', 'e.factor_id')
-        .select(['e.calculation_date as date', 'f.name as factor', 'e.beta', 'e.r_squared'])
-        .where('e.symbol', '=', symbol)
-        .where('e.calculation_date', '>=', from)
-        .where('e.calculation_date', '<=', to)
-        .orderBy('e.calculation_date')
-        .orderBy('f.display_order')
-        .execute();
+      const history = await betaHistory(db, symbol, from, to);
       return { symbol, metrics_date: metricsDate, metrics, company, betas_date: betasDate, betas, history };
     },
   );
