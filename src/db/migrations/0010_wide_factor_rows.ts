@@ -223,27 +223,30 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
        WITH n AS (SELECT max(id) AS n FROM factor_definitions),
        slots AS (
-         SELECT calculation_date, symbol, factor_id, beta, r_squared, observations, fu_outcome_code(quality_flag) AS code
+         SELECT calculation_date, symbol, factor_id, beta, r_squared, observations, fu_outcome_code(quality_flag) AS code,
+                computed_at
            FROM symbol_factor_exposures_tall
          UNION ALL
-         SELECT calculation_date, symbol, factor_id, NULL, NULL, observations, fu_outcome_code(reason)
+         SELECT calculation_date, symbol, factor_id, NULL, NULL, observations, fu_outcome_code(reason), computed_at
            FROM symbol_factor_skips_tall
        ),
        keys AS (SELECT DISTINCT calculation_date, symbol FROM slots),
        grid AS (
-         SELECT k.calculation_date, k.symbol, i, s.beta, s.r_squared, s.observations, s.code
+         SELECT k.calculation_date, k.symbol, i, s.beta, s.r_squared, s.observations, s.code, s.computed_at
            FROM keys k CROSS JOIN n CROSS JOIN generate_series(1, n.n) AS i
            LEFT JOIN slots s ON s.calculation_date = k.calculation_date AND s.symbol = k.symbol AND s.factor_id = i
        ),
        wide AS (
          SELECT calculation_date, symbol, array_agg(beta ORDER BY i) AS beta, array_agg(r_squared ORDER BY i) AS r_squared,
-                array_agg(observations ORDER BY i) AS observations, array_agg(code ORDER BY i) AS outcome
+                array_agg(observations ORDER BY i) AS observations, array_agg(code ORDER BY i) AS outcome,
+                max(computed_at) AS computed_at
            FROM grid GROUP BY calculation_date, symbol
        )
        INSERT INTO symbol_day_factors (calculation_date, symbol, beta, r_squared, observations, outcome,
-                                       specific_vol, specific_observations)
+                                       specific_vol, specific_observations, computed_at)
        SELECT coalesce(w.calculation_date, r.calculation_date), coalesce(w.symbol, r.symbol),
-              w.beta, w.r_squared, w.observations, w.outcome, r.specific_vol, r.observations
+              w.beta, w.r_squared, w.observations, w.outcome, r.specific_vol, r.observations,
+              coalesce(greatest(w.computed_at, r.computed_at), now())
          FROM wide w FULL JOIN symbol_specific_risk_tall r
            ON r.calculation_date = w.calculation_date AND r.symbol = w.symbol;
 
