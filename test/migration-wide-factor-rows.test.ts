@@ -40,7 +40,11 @@ const kind = async (name: string) =>
 before(async () => {
   t = await createTestDb();
   await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
-  const done = await runPipeline(t, { ...loadConfig({}), dualWrite: false }, { from: P, to: D, kind: 'backfill' });
+  const done = await runPipeline(
+    t,
+    { ...loadConfig({}), dualWrite: false },
+    { from: P, to: D, kind: 'backfill' },
+  );
   assert.equal(done.status, 'completed', String(done.error));
 });
 after(async () => t.close());
@@ -53,7 +57,11 @@ describe('migration 0010: the wide factor rows, down and up with rows intact', (
     const r = await migrator(t.db).migrateTo('0009_market_data_providers');
     assert.equal(r.error, undefined, String(r.error));
     assert.deepEqual(
-      [await kind('symbol_factor_exposures'), await kind('symbol_factor_skips'), await kind('symbol_specific_risk')],
+      [
+        await kind('symbol_factor_exposures'),
+        await kind('symbol_factor_skips'),
+        await kind('symbol_specific_risk'),
+      ],
       ['r', 'r', 'r'],
     );
     assert.equal(await kind('symbol_day_factors'), undefined);
@@ -80,7 +88,11 @@ describe('migration 0010: the wide factor rows, down and up with rows intact', (
     const before = await fingerprint();
     await migrateToLatest(t.db);
     assert.deepEqual(
-      [await kind('symbol_factor_exposures'), await kind('symbol_factor_skips'), await kind('symbol_specific_risk')],
+      [
+        await kind('symbol_factor_exposures'),
+        await kind('symbol_factor_skips'),
+        await kind('symbol_specific_risk'),
+      ],
       ['v', 'v', 'v'],
     );
     assert.equal(await kind('symbol_day_factors'), 'p', 'a partitioned table');

@@ -40,15 +40,7 @@ export async function copyRows(
 
 /** PostgreSQL types the binary encoder writes (the column's own type: COPY BINARY does not cast). */
 export type BinaryType =
-  | 'text'
-  | 'date'
-  | 'bool'
-  | 'int2'
-  | 'int4'
-  | 'float8'
-  | 'int2[]'
-  | 'int4[]'
-  | 'float8[]';
+  'text' | 'date' | 'bool' | 'int2' | 'int4' | 'float8' | 'int2[]' | 'int4[]' | 'float8[]';
 
 export type BinaryCell = string | number | boolean | null | readonly (number | null)[];
 

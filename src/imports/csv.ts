@@ -1,58 +1,10 @@
 import { createReadStream } from 'node:fs';
-import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import { shown } from './fields.ts';
+import { ProblemList, shown } from './problems.ts';
 
-/** One problem in an input file, located for a person to fix it. */
-export interface InputProblem {
-  line: number;
-  column?: string;
-  message: string;
-}
-
-/** Raised when a file is rejected; nothing of the file has been written. */
-export class ImportError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: InputProblem[],
-    readonly truncated = false,
-  ) {
-    const shown = problems.map((p) => `  ${formatProblem(file, p)}`).join('\n');
-    super(
-      `${path.basename(file)}: rejected, nothing imported\n${shown}${truncated ? '\n  (more problems not shown)' : ''}`,
-    );
-    this.name = 'ImportError';
-  }
-}
-
-export function formatProblem(file: string, p: InputProblem): string {
-  const where = `${file}:${p.line}`;
-  return p.column ? `${where}: column "${p.column}": ${p.message}` : `${where}: ${p.message}`;
-}
-
-/** Collects problems of one file, up to a limit, then stops the read. */
-export class ProblemList {
-  readonly problems: InputProblem[] = [];
-  truncated = false;
-  constructor(
-    readonly file: string,
-    private readonly limit = 20,
-  ) {}
-  add(line: number, column: string | undefined, message: string): void {
-    if (this.problems.length >= this.limit) {
-      this.truncated = true;
-      return;
-    }
-    this.problems.push(column === undefined ? { line, message } : { line, column, message });
-  }
-  get full(): boolean {
-    return this.truncated;
-  }
-  throwIfAny(): void {
-    if (this.problems.length > 0) throw new ImportError(this.file, this.problems, this.truncated);
-  }
-}
+// The problem types live in problems.ts; re-exported for the importers and commands that name them here.
+export { formatProblem, ImportError, ProblemList, type InputProblem } from './problems.ts';
 
 /**
  * Splits one CSV record (RFC 4180 quoting; a field may not span lines).

@@ -1,4 +1,4 @@
-import type { ProblemList } from './csv.ts';
+import { shown, type ProblemList } from './problems.ts';
 
 /**
  * Field parsers for imports. Each returns the value, or `undefined` after recording a problem
@@ -28,13 +28,6 @@ const PRICE_RANGE = '1e-6 to 1e9';
 /** Dates a file may carry: PostgreSQL has no year 0000, and no market data predates 1800. */
 export const MIN_DATE = '1800-01-01';
 export const MAX_DATE = '2999-12-31';
-
-/** A value as shown in a message: at most 40 characters, control characters escaped. */
-export function shown(v: string): string {
-  const cut = v.length > 40 ? `${v.slice(0, 40)}… (${v.length} characters)` : v;
-  // eslint-disable-next-line no-control-regex
-  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

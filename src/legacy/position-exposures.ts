@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { copyBinary, type BinaryColumn } from '../db/copy.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { legacyDelta } from './option-delta.ts';
 import { capped, plainOls, plainRealizedVol, plainRidge, type LegacyFlag } from './regression.ts';
@@ -81,20 +82,31 @@ export interface SymbolHistory {
   closeOnD: Map<string, number>;
 }
 
-/** The position's own price query: its symbol, the proxies and the calendar over the longest window. */
-async function loadHistory(
+/**
+ * The closes a block of days needs, read once: the calendar, the proxies and every held symbol, from
+ * the first day's window start (the calendar's last date at least `windowDays` before it) to the last
+ * day. Each day's history is then cut from it exactly as the old per-position query would have read it.
+ */
+interface BlockCloses {
+  /** The calendar symbol's dates, oldest first. */
+  calendar: string[];
+  closes: Map<string, Map<string, number>>;
+}
+
+async function loadBlockCloses(
   pool: pg.Pool,
-  date: string,
+  first: string,
+  last: string,
   symbols: readonly string[],
   calendar: string,
   windowDays: number,
-): Promise<SymbolHistory> {
+): Promise<BlockCloses> {
   const { rows } = await pool.query<{ symbol: string; date: string; close: number }>(
     `SELECT symbol, date::text AS date, close FROM market_data_cache
       WHERE symbol = ANY($1) AND date <= $2
-        AND date >= COALESCE((SELECT max(date) FROM market_data_cache WHERE symbol = $3 AND date <= $2::date - $4::int), '-infinity')
+        AND date >= COALESCE((SELECT max(date) FROM market_data_cache WHERE symbol = $3 AND date <= $4::date - $5::int), '-infinity')
       ORDER BY date`,
-    [[...new Set([calendar, ...symbols])], date, calendar, windowDays],
+    [[...new Set([calendar, ...symbols])], last, calendar, first, windowDays],
   );
   const closes = new Map<string, Map<string, number>>();
   for (const r of rows) {
@@ -102,11 +114,38 @@ async function loadHistory(
     if (!m) closes.set(r.symbol, (m = new Map()));
     m.set(r.date, r.close);
   }
-  const days = [...(closes.get(calendar)?.keys() ?? [])];
+  return { calendar: [...(closes.get(calendar)?.keys() ?? [])], closes };
+}
+
+/** ISO date `days` calendar days before `iso`. */
+const daysBefore = (iso: string, days: number): string =>
+  new Date(Date.parse(`${iso}T00:00:00Z`) - days * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * Day D's history of `symbols`, as the old per-position query read it: the calendar's dates from its
+ * last date on or before D − windowDays (its first date when there is none) through D; each return
+ * C_t / C_prev − 1 over consecutive calendar dates (the first is NaN: its previous close is not read).
+ */
+function historyOn(
+  block: BlockCloses,
+  date: string,
+  symbols: readonly string[],
+  windowDays: number,
+): SymbolHistory {
+  const cal = block.calendar;
+  const end = cal.lastIndexOf(date);
+  const cutoff = daysBefore(date, windowDays);
+  let start = 0;
+  for (let i = end; i >= 0; i--)
+    if (cal[i]! <= cutoff) {
+      start = i;
+      break;
+    }
+  const days = end < 0 ? [] : cal.slice(start, end + 1);
   const returns = new Map<string, number[]>();
   const closeOnD = new Map<string, number>();
   for (const s of symbols) {
-    const c = closes.get(s) ?? new Map<string, number>();
+    const c = block.closes.get(s) ?? new Map<string, number>();
     returns.set(
       s,
       days.map((d, t) => {
@@ -193,21 +232,34 @@ export function symbolBetas(
   return out;
 }
 
+/** The legacy rows of a block of days, computed; `saveLegacyBlock` writes them. */
+export interface LegacyBlock {
+  /** The trading days computed (each requested date's last trading day on or before it). */
+  dates: string[];
+  /** Positions held, summed over the days. */
+  positions: number;
+  rows: (LegacyRow & { date: string })[];
+}
+
 /**
- * Writes the legacy rows of one date (the last trading day on or before `requestedDate`) in one
- * transaction, replacing that date's rows.
+ * The legacy rows of each of `requestedDates` (each the last trading day on or before it). The closes
+ * of every held symbol and proxy are read once for the block; then, as in the old system, every
+ * position held on a day gets its own regressions on that day's history (§2–§5) and an option its own
+ * delta (§7). The reference stays independent: same formulas, only the reads are batched.
  */
-export async function writeLegacyExposures(
+export async function computeLegacyBlock(
   pool: pg.Pool,
-  requestedDate: string,
+  requestedDates: readonly string[],
   s: LegacySettings = LEGACY_SETTINGS,
-): Promise<{ date: string | null; positions: number; rows: number }> {
+): Promise<LegacyBlock> {
   const cal = await pool.query<{ d: string | null }>(
-    'SELECT max(date)::text AS d FROM market_data_cache WHERE symbol = $1 AND date <= $2',
-    [s.calendarSymbol, requestedDate],
+    `SELECT (SELECT max(date) FROM market_data_cache WHERE symbol = $1 AND date <= r)::text AS d
+       FROM unnest($2::date[]) AS r`,
+    [s.calendarSymbol, requestedDates],
   );
-  const date = cal.rows[0]?.d ?? null;
-  if (!date) return { date, positions: 0, rows: 0 };
+  const dates = [...new Set(cal.rows.flatMap((r) => (r.d ? [r.d] : [])))].sort();
+  const out: LegacyBlock = { dates, positions: 0, rows: [] };
+  if (dates.length === 0) return out;
   const factors = (
     await pool.query<FactorRow>(
       `SELECT id, method, long_proxy, short_proxy, window_days, min_observations FROM factor_definitions
@@ -219,64 +271,133 @@ export async function writeLegacyExposures(
   ];
   const longest = Math.max(...factors.map((f) => f.window_days));
   const volWindow = factors.find((f) => f.method === 'ridge_regression')?.window_days ?? 365;
-  // Held at the close of D (§9): entered, not exited, and an option not expired.
-  const held = (
-    await pool.query<HeldRow>(
-      `SELECT id, portfolio_id, symbol, position_type, underlying_symbol, strike_price,
-              expiration_date::text AS expiration_date, implied_volatility
-         FROM positions
-        WHERE (entry_date IS NULL OR entry_date <= $1) AND (exit_date IS NULL OR exit_date > $1)
-          AND (position_type IN ('LONG', 'SHORT') OR expiration_date > $1)
-        ORDER BY id`,
-      [date],
-    )
-  ).rows;
+  // Held at the close of each D (§9): entered, not exited, and an option not expired.
+  const heldOn = new Map<string, HeldRow[]>();
+  for (const date of dates)
+    heldOn.set(
+      date,
+      (
+        await pool.query<HeldRow>(
+          `SELECT id, portfolio_id, symbol, position_type, underlying_symbol, strike_price,
+                  expiration_date::text AS expiration_date, implied_volatility
+             FROM positions
+            WHERE (entry_date IS NULL OR entry_date <= $1) AND (exit_date IS NULL OR exit_date > $1)
+              AND (position_type IN ('LONG', 'SHORT') OR expiration_date > $1)
+            ORDER BY id`,
+          [date],
+        )
+      ).rows,
+    );
+  const betaSymbolOf = (p: HeldRow) =>
+    p.position_type !== 'LONG' && p.position_type !== 'SHORT' ? p.underlying_symbol! : p.symbol;
+  const held = [...new Set([...heldOn.values()].flat().map(betaSymbolOf))];
+  const block = await loadBlockCloses(
+    pool,
+    dates[0]!,
+    dates.at(-1)!,
+    [...held, ...proxies],
+    s.calendarSymbol,
+    longest,
+  );
 
-  const rows: LegacyRow[] = [];
-  for (const p of held) {
-    const option = p.position_type !== 'LONG' && p.position_type !== 'SHORT';
-    const betaSymbol = option ? p.underlying_symbol! : p.symbol;
-    // One query per position: the old system's cost, and its independence.
-    const h = await loadHistory(pool, date, [betaSymbol, ...proxies], s.calendarSymbol, longest);
+  for (const date of dates) {
+    const positions = heldOn.get(date)!;
+    out.positions += positions.length;
+    const h = historyOn(block, date, [...new Set([...positions.map(betaSymbolOf), ...proxies])], longest);
     if (h.days.at(-1) !== date) continue;
-    let delta: number | null = null;
-    if (option) {
-      const spot = h.closeOnD.get(betaSymbol);
-      if (spot === undefined) continue; // no underlying price on D: no delta, no row
-      const y = h.returns.get(betaSymbol)!;
-      const windowReturns = y.filter((r, t) => dayDiff(date, h.days[t]!) < volWindow && !Number.isNaN(r));
-      const vol = p.implied_volatility ?? plainRealizedVol(windowReturns) ?? s.fallbackVol;
-      const call = p.position_type === 'LC' || p.position_type === 'SC';
-      const years = dayDiff(p.expiration_date!, date) / 365;
-      delta = legacyDelta(call, spot, p.strike_price!, years, s.riskFreeRate, vol);
-    }
-    for (const b of symbolBetas(h, betaSymbol, factors, s)) {
-      rows.push({ ...b, positionId: p.id, portfolioId: p.portfolio_id, symbol: p.symbol, betaSymbol, delta });
+    // each held symbol's regressions once a day; every position holding it reads them (the old system
+    // ran them per position, with the same inputs and so the same numbers)
+    const betasOf = new Map<string, ReturnType<typeof symbolBetas>>();
+    for (const p of positions) {
+      const betaSymbol = betaSymbolOf(p);
+      const option = p.position_type !== 'LONG' && p.position_type !== 'SHORT';
+      let delta: number | null = null;
+      if (option) {
+        const spot = h.closeOnD.get(betaSymbol);
+        if (spot === undefined) continue; // no underlying price on D: no delta, no row
+        const y = h.returns.get(betaSymbol)!;
+        const windowReturns = y.filter((r, t) => dayDiff(date, h.days[t]!) < volWindow && !Number.isNaN(r));
+        const vol = p.implied_volatility ?? plainRealizedVol(windowReturns) ?? s.fallbackVol;
+        const call = p.position_type === 'LC' || p.position_type === 'SC';
+        const years = dayDiff(p.expiration_date!, date) / 365;
+        delta = legacyDelta(call, spot, p.strike_price!, years, s.riskFreeRate, vol);
+      }
+      let betas = betasOf.get(betaSymbol);
+      if (!betas) betasOf.set(betaSymbol, (betas = symbolBetas(h, betaSymbol, factors, s)));
+      for (const b of betas)
+        out.rows.push({
+          factorId: b.factorId,
+          beta: b.beta,
+          rSquared: b.rSquared,
+          observations: b.observations,
+          qualityFlag: b.qualityFlag,
+          positionId: p.id,
+          portfolioId: p.portfolio_id,
+          symbol: p.symbol,
+          betaSymbol,
+          delta,
+          date,
+        });
     }
   }
+  return out;
+}
 
-  await withTransaction(pool, async (client) => {
-    await client.query('DELETE FROM position_factor_exposures WHERE calculation_date = $1', [date]);
-    await client.query(
-      `INSERT INTO position_factor_exposures (position_id, factor_id, calculation_date, portfolio_id, symbol, beta_symbol,
-         exposure_value, beta, delta, r_squared, observations, quality_flag, is_option)
-       SELECT p, f, $1, pf, s, bs, b * COALESCE(d, 1), b, d, r, o, q, d IS NOT NULL
-         FROM unnest($2::int[], $3::int2[], $4::int[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::float8[], $10::int[], $11::text[])
-           AS x(p, f, pf, s, bs, b, d, r, o, q)`,
-      [
-        date,
-        rows.map((x) => x.positionId),
-        rows.map((x) => x.factorId),
-        rows.map((x) => x.portfolioId),
-        rows.map((x) => x.symbol),
-        rows.map((x) => x.betaSymbol),
-        rows.map((x) => x.beta),
-        rows.map((x) => x.delta),
-        rows.map((x) => x.rSquared),
-        rows.map((x) => x.observations),
-        rows.map((x) => x.qualityFlag),
-      ],
-    );
-  });
-  return { date, positions: held.length, rows: rows.length };
+const LEGACY_COLUMNS: readonly BinaryColumn[] = [
+  { name: 'position_id', type: 'int4' },
+  { name: 'factor_id', type: 'int2' },
+  { name: 'calculation_date', type: 'date' },
+  { name: 'portfolio_id', type: 'int4' },
+  { name: 'symbol', type: 'text' },
+  { name: 'beta_symbol', type: 'text' },
+  { name: 'exposure_value', type: 'float8' },
+  { name: 'beta', type: 'float8' },
+  { name: 'delta', type: 'float8' },
+  { name: 'r_squared', type: 'float8' },
+  { name: 'observations', type: 'int4' },
+  { name: 'quality_flag', type: 'text' },
+  { name: 'is_option', type: 'bool' },
+];
+
+/** Replaces the block's dates' legacy rows in the caller's transaction: one delete, one binary COPY. */
+export async function saveLegacyBlock(client: pg.ClientBase, block: LegacyBlock): Promise<void> {
+  if (block.dates.length === 0) return;
+  await client.query('DELETE FROM position_factor_exposures WHERE calculation_date = ANY($1::date[])', [
+    block.dates,
+  ]);
+  await copyBinary(
+    client,
+    'position_factor_exposures',
+    LEGACY_COLUMNS,
+    block.rows.map((x) => [
+      x.positionId,
+      x.factorId,
+      x.date,
+      x.portfolioId,
+      x.symbol,
+      x.betaSymbol,
+      x.beta * (x.delta ?? 1),
+      x.beta,
+      x.delta,
+      x.rSquared,
+      x.observations,
+      x.qualityFlag,
+      x.delta !== null,
+    ]),
+  );
+}
+
+/**
+ * Writes the legacy rows of one date (the last trading day on or before `requestedDate`) in one
+ * transaction, replacing that date's rows.
+ */
+export async function writeLegacyExposures(
+  pool: pg.Pool,
+  requestedDate: string,
+  s: LegacySettings = LEGACY_SETTINGS,
+): Promise<{ date: string | null; positions: number; rows: number }> {
+  const block = await computeLegacyBlock(pool, [requestedDate], s);
+  if (block.dates.length === 0) return { date: null, positions: 0, rows: 0 };
+  await withTransaction(pool, (client) => saveLegacyBlock(client, block));
+  return { date: block.dates[0]!, positions: block.positions, rows: block.rows.length };
 }

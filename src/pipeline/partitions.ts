@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import type { Partition } from './stages.ts';
+
+/** One of `count` partitions of a stage's block (index 0-based). */
+export interface Partition {
+  index: number;
+  count: number;
+}
 
 /**
  * How a block's work splits: contiguous, balanced shards of the symbols (or portfolios) in key order,

@@ -8,7 +8,7 @@ import { importCompanies } from '../imports/companies.ts';
 import { updateMarketData } from '../market/market-data-step.ts';
 import { marketDataConfigured } from '../market/providers/index.ts';
 import type { FetchLike } from '../market/providers/types.ts';
-import { writeLegacyExposures } from '../legacy/position-exposures.ts';
+import { computeLegacyBlock, saveLegacyBlock } from '../legacy/position-exposures.ts';
 import { computeMetricsBlock, saveMetricsDay } from '../metrics/run.ts';
 import { runPortfolios } from '../portfolios/run.ts';
 import { ridgeFactors } from '../factors/model.ts';
@@ -18,7 +18,7 @@ import { riskSettings } from '../risk/report.ts';
 import { saveRiskModel } from '../risk/store.ts';
 import { refreshUniverse } from '../universe.ts';
 import type { DayContext } from './context.ts';
-import { portfolioShard, shardCount, symbolShard } from './partitions.ts';
+import { portfolioShard, shardCount, symbolShard, type Partition } from './partitions.ts';
 
 /**
  * The day's flow, declared: each stage names the stages it comes after, the tables it reads and
@@ -33,11 +33,6 @@ import { portfolioShard, shardCount, symbolShard } from './partitions.ts';
  * becomes a trading day when its prices arrive); stages of scope `block` run per block of consecutive
  * trading days (one day for a daily run), with a `DayContext` per day.
  */
-
-export interface Partition {
-  index: number;
-  count: number;
-}
 
 /** What a job of a stage gets. */
 export interface StageJob {
@@ -201,12 +196,7 @@ const SYMBOL_METRICS: Stage = {
   name: 'symbol_metrics',
   description: 'returns, valuation, betas and specific vol per symbol and day (symbol_daily_metrics)',
   after: ['factor_betas'],
-  reads: [
-    'market_data_cache',
-    'symbol_universe',
-    'company_profiles',
-    'symbol_day_factors',
-  ],
+  reads: ['market_data_cache', 'symbol_universe', 'company_profiles', 'symbol_day_factors'],
   writes: ['symbol_daily_metrics'],
   scope: 'block',
   partitions: (client, config) => shardCount(client, 'symbol_universe', config.symbolShardSize),
@@ -283,9 +273,16 @@ const LEGACY_POSITIONS: Stage = {
   scope: 'block',
   enabled: (config) => config.dualWrite,
   run: async ({ pool, days }) => {
-    let positions = 0;
-    for (const day of days) positions += (await writeLegacyExposures(pool, day.date)).positions;
-    return { items: positions };
+    // the block's closes read once; each position's own regressions per day, as the old system did
+    const block = await computeLegacyBlock(
+      pool,
+      days.map((d) => d.date),
+    );
+    return {
+      items: block.positions,
+      details: { rows: block.rows.length },
+      save: (client) => saveLegacyBlock(client, block),
+    };
   },
 };
 
