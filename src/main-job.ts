@@ -46,28 +46,30 @@ export async function runMainJob(
     }
     // One in-process worker: the batch below, runs started through the API, and the schedule.
     engine = await startWorker(d, config, { log });
-    await runRecentBatch(d, engine, log);
-    const {
-      rows: [counts],
-    } = await sql<{ symbols: number; last_date: string | null; portfolios: number }>`
-      SELECT (SELECT count(*) FROM symbol_universe)::int AS symbols,
-             (SELECT max(last_seen) FROM symbol_universe) AS last_date,
-             (SELECT count(*) FROM portfolios)::int AS portfolios`.execute(d.db);
-    if (!counts) return 1;
-    log(
-      `Store: ${counts.symbols} symbols, prices up to ${counts.last_date ?? '(none)'}, ${counts.portfolios} portfolios.`,
-    );
-    if (options.serve) {
-      log(
-        `Sign in as "${DEMO_USER}" with password "${config.demoPassword}" (POST /api/v1/auth/login). Ctrl-C stops.`,
-      );
-      // The API has a pool of its own, with the API's timeouts (the batch's are longer).
-      const api = await openDatabase(config, { api: true, migrate: false });
-      try {
-        await serve(api, config, config.port, config.host, engine);
-      } finally {
-        await api.close();
-      }
+    if (!options.serve) {
+      await runRecentBatch(d, engine, log);
+      return (await logStore(d, log)) ? 0 : 1;
+    }
+    await logStore(d, log);
+    // Serve first, compute after: the port answers as soon as the API listens, and the recent days
+    // are computed in the background by the worker above. The web app shows their progress (GET
+    // /api/v1/progress) and every date already done.
+    const api = await openDatabase(config, { api: true, migrate: false });
+    const stopBatch = new AbortController();
+    let batch: Promise<void> = Promise.resolve();
+    const worker = engine;
+    try {
+      await serve(api, config, config.port, config.host, engine, (address) => {
+        const url = address.replace('://localhost', '://127.0.0.1');
+        log(`Open ${url} and sign in as ${DEMO_USER} / ${config.demoPassword}`);
+        batch = runRecentBatch(d, worker, log, 60, stopBatch.signal).catch((e: unknown) => {
+          if (!stopBatch.signal.aborted) log(`Batch: ${e instanceof Error ? e.message : String(e)}`);
+        });
+      });
+    } finally {
+      stopBatch.abort();
+      await batch;
+      await api.close();
     }
     return 0;
   } finally {
@@ -76,12 +78,28 @@ export async function runMainJob(
   }
 }
 
+/** What the store holds, in one line; false when the counts cannot be read. */
+async function logStore(d: Db, log: (line: string) => void): Promise<boolean> {
+  const {
+    rows: [counts],
+  } = await sql<{ symbols: number; last_date: string | null; portfolios: number }>`
+    SELECT (SELECT count(*) FROM symbol_universe)::int AS symbols,
+           (SELECT max(last_seen) FROM symbol_universe) AS last_date,
+           (SELECT count(*) FROM portfolios)::int AS portfolios`.execute(d.db);
+  if (!counts) return false;
+  log(
+    `Store: ${counts.symbols} symbols, prices up to ${counts.last_date ?? '(none)'}, ${counts.portfolios} portfolios.`,
+  );
+  return true;
+}
+
 /** The daily pipeline over the last `days` trading days, from where the last completed run stopped. */
 async function runRecentBatch(
   d: Db,
   engine: PipelineEngine,
   log: (line: string) => void,
   days = 60,
+  signal?: AbortSignal,
 ): Promise<void> {
   const { calendarSymbol } = (await loadModel(d.db)).settings;
   await fetchLatest(d.pool, engine.config, calendarSymbol); // a configured provider's newest closes first
@@ -99,8 +117,9 @@ async function runRecentBatch(
     engine,
     d.pool,
     { from, to: window.at(-1)!, kind: 'backfill' },
-    { wait: true, stream: process.stdout },
+    { wait: true, stream: process.stdout, signal },
   );
-  if (r.snapshot?.status !== 'completed')
-    log(`Batch: run ${r.runId} ${r.snapshot?.status ?? 'stopped'} (GET /api/v1/batch/runs/${r.runId}).`);
+  if (signal?.aborted) return;
+  if (r.snapshot?.status === 'completed') log(`Batch: ${from} to ${window.at(-1)} computed.`);
+  else log(`Batch: run ${r.runId} ${r.snapshot?.status ?? 'stopped'} (GET /api/v1/batch/runs/${r.runId}).`);
 }

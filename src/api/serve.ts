@@ -28,6 +28,8 @@ export async function serve(
   host = config.host,
   /** Enqueues runs for POST /api/v1/batch/runs; opened here (no worker: a stateless API) when not given. */
   engine?: PipelineEngine,
+  /** Called once the port answers, with its address (npm start then computes in the background). */
+  onListening?: (address: string) => void,
 ): Promise<void> {
   if (!isLoopback(host)) {
     const exposed = await usersWithPassword(d.db, config.demoPassword);
@@ -50,6 +52,7 @@ export async function serve(
   try {
     const address = await app.listen({ port, host });
     console.log(`Factor Universe API on ${address} (OpenAPI at ${address}/docs)`);
+    onListening?.(address);
     await stopped;
     console.log('Stopping: no new connections; finishing the requests in flight…');
     // A kept-alive connection becomes idle once its request is answered: close it then, rather than

@@ -16,6 +16,7 @@ import { analyticsRoutes } from './routes/analytics.ts';
 import { accountRoutes, authRoutes } from './routes/auth.ts';
 import { registerSecurityHeaders } from './security.ts';
 import { batchRoutes } from './routes/batch.ts';
+import { progressRoutes } from './routes/progress.ts';
 import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
 import { riskRoutes } from './routes/risk.ts';
@@ -237,6 +238,7 @@ export async function buildServer(
     await secured.register(analyticsRoutes, { prefix: '/api/v1/analytics' });
     await secured.register(riskRoutes, { prefix: '/api/v1' });
     await secured.register(batchRoutes, { prefix: '/api/v1/batch' });
+    await secured.register(progressRoutes, { prefix: '/api/v1' });
   });
   return app;
 }

@@ -316,3 +316,32 @@ export function runJobs(db: Kysely<Database>, runId: string) {
     .orderBy('partition')
     .execute();
 }
+
+/** The active run's range and how many of its trading days every stage has finished. */
+export interface ActiveRunProgress {
+  id: string;
+  from: string;
+  to: string;
+  status: string;
+  daysTotal: number;
+  daysDone: number;
+}
+
+/**
+ * The oldest queued or running run, with its days done: a day is done when the last stage
+ * (portfolios, which comes after every other) has completed every partition of the block holding it.
+ */
+export async function activeRunProgress(pool: pg.Pool): Promise<ActiveRunProgress | null> {
+  const { rows } = await pool.query<ActiveRunProgress>(
+    `SELECT r.id::text AS id, r.from_date::text AS "from", r.to_date::text AS "to", r.status,
+            coalesce(cardinality(r.days), 0)::int AS "daysTotal",
+            (SELECT count(*)::int FROM unnest(r.days) AS d
+              WHERE EXISTS (SELECT 1 FROM batch_jobs j
+                             WHERE j.run_id = r.id AND j.stage = 'portfolios' AND d BETWEEN j.first_date AND j.last_date
+                             GROUP BY j.first_date
+                            HAVING bool_and(j.state = 'completed') AND count(*) = max(j.partitions))) AS "daysDone"
+       FROM batch_runs r WHERE r.status IN ('queued', 'running')
+      ORDER BY r.created_at LIMIT 1`,
+  );
+  return rows[0] ?? null;
+}

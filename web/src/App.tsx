@@ -1,6 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, setUnauthorizedHandler, type Me } from './api.ts';
 import { Link } from './components/Link.tsx';
+import { ProgressBanner } from './components/ProgressBanner.tsx';
 import { Loading } from './components/States.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { SignIn } from './pages/SignIn.tsx';
@@ -95,6 +96,7 @@ export function App() {
           </button>
         </span>
       </header>
+      <ProgressBanner />
       <main>
         <Suspense fallback={<Loading what="page" />}>{page}</Suspense>
       </main>
