@@ -1,3 +1,4 @@
+import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
