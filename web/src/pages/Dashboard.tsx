@@ -364,7 +364,7 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
                       data-col={col.id}
                     >
                       <button type="button" onClick={() => sortBy(col)} title={`Sort by ${col.label}`}>
-                        {flexRender(h.column.columnDef.header, h.getContext())}
+                        <span className="label">{flexRender(h.column.columnDef.header, h.getContext())}</span>
                         <span className="arrow">{sorted ? (view.order === 'asc' ? '▲' : '▼') : ''}</span>
                       </button>
                     </th>
