@@ -34,6 +34,30 @@ describe('command-line messages', () => {
     assert.match(r.stdout, /^Usage: factor-universe factors run --date YYYY-MM-DD/);
   });
 
+  it('import portfolio --help and what-if --help write down every column of a portfolio CSV', async () => {
+    // The columns the importer reads (src/imports/portfolio.ts), listed here by hand.
+    const columns = [
+      'symbol',
+      'position_type',
+      'quantity',
+      'entry_price',
+      'entry_date',
+      'exit_date',
+      'underlying_symbol',
+      'strike_price',
+      'expiration_date',
+      'implied_volatility',
+      'multiplier',
+    ];
+    for (const command of [['import', 'portfolio'], ['what-if']]) {
+      const r = await fu([...command, '--help']);
+      assert.equal(r.code, 0);
+      for (const c of columns)
+        assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'), `${command.join(' ')}: ${c}`);
+      assert.match(r.stdout, /LC, LP, SC, SP/);
+    }
+  });
+
   it('an unknown command says so before the usage, exit 2', async () => {
     const r = await fu(['frobnicate', '--date', '2024-01-02']);
     assert.equal(r.code, 2);

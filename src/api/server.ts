@@ -5,12 +5,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import type pg from 'pg';
-import type { Config } from '../config.ts';
-import type { Database } from '../db/schema.ts';
-import type { PipelineEngine } from '../pipeline/engine.ts';
 import { accountById } from '../users/users.ts';
+import type { ApiDeps, TokenPayload } from './deps.ts';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { accountRoutes, authRoutes } from './routes/auth.ts';
@@ -23,44 +19,6 @@ import { riskRoutes } from './routes/risk.ts';
 import { symbolRoutes } from './routes/symbols.ts';
 import { tokenFromCookie } from './session.ts';
 import { isAppRoute, sendAppShell, webApp } from './web.ts';
-
-export interface ApiDeps {
-  db: Kysely<Database>;
-  pool: pg.Pool;
-  config: Config;
-  secret: string;
-  /** Enqueues pipeline runs (POST /api/v1/batch/runs); absent, that route answers 503. */
-  engine?: Pick<PipelineEngine, 'createRun'>;
-}
-
-/** What a token carries: who, and the user's token version when it was signed (no rights). */
-export interface TokenPayload {
-  sub: number;
-  username: string;
-  tv: number;
-}
-
-/** The signed-in user of a request, as the store has it now (admin rights are never read from the token). */
-export interface TokenUser {
-  sub: number;
-  username: string;
-  admin: boolean;
-}
-
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: TokenPayload;
-    user: TokenUser;
-  }
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    deps: ApiDeps;
-  }
-}
-
-export { ApiError } from './errors.ts';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'bad_request',

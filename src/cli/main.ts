@@ -8,10 +8,13 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { Shutdown } from '../shutdown.ts';
 import { UsageError, type CommandModule } from './options.ts';
+import { PORTFOLIO_CSV_HELP } from './portfolio-csv.ts';
 
 interface Entry {
   usage: string;
   summary: string;
+  /** More than the usage line, printed by `COMMAND --help` (e.g. a file's columns). */
+  details?: string;
   load: () => Promise<CommandModule>;
 }
 
@@ -57,6 +60,7 @@ const COMMANDS: Record<string, Entry> = {
   'import portfolio': {
     usage: 'import portfolio PATH --name NAME --owner USER [--equity AMOUNT] [--currency USD]',
     summary: "a portfolio's full position list (replaces the portfolio's positions)",
+    details: PORTFOLIO_CSV_HELP,
     load: () => import('./import-portfolio.ts').then((m) => m.importPortfolio),
   },
   'factors run': {
@@ -78,6 +82,7 @@ const COMMANDS: Record<string, Entry> = {
   'what-if': {
     usage: 'what-if FILE --date YYYY-MM-DD [--equity 1000000]',
     summary: 'factor exposures of hypothetical positions (a portfolio CSV), stored nowhere',
+    details: PORTFOLIO_CSV_HELP,
     load: () => import('./what-if.ts').then((m) => m.whatIf),
   },
   risk: {
@@ -163,7 +168,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[found.key]!;
   if (wantsHelp) {
-    console.log(`Usage: factor-universe ${entry.usage}\n  ${entry.summary}`);
+    console.log(
+      `Usage: factor-universe ${entry.usage}\n  ${entry.summary}` +
+        (entry.details ? `\n\n${entry.details}` : ''),
+    );
     return 0;
   }
   // Ctrl-C and SIGTERM: say so, let the current step finish (or abandon it), close the database.

@@ -34,7 +34,7 @@ export interface DashboardQuery {
   minMarketCap?: number;
   maxMarketCap?: number;
   maxPeRatio?: number;
-  /** symbol or company name prefix, matched case-insensitively */
+  /** text found anywhere in the symbol or the company name, case-insensitively */
   q?: string;
   limit: number;
   offset: number;
@@ -86,7 +86,7 @@ export function dashboardSql(
     filters.push((t) => `${t}.pe_ratio <= ${p}`);
   }
   if (query.q !== undefined) {
-    const p = param(`${escapeLike(query.q)}%`);
+    const p = param(`%${escapeLike(query.q)}%`);
     filters.push((t) => `(${t}.symbol ILIKE ${p} OR ${t}.company_name ILIKE ${p})`);
   }
   const where = (t: string) => filters.map((f) => f(t)).join(' AND ');
@@ -112,6 +112,11 @@ export interface DashboardPage {
   columns: readonly DashboardColumn[];
   totalCount: number;
   metricsDate: string | null;
+  /**
+   * When a date was asked and nothing is computed on or before it: the first computed date after
+   * it (what the client offers instead), or null when nothing is computed at all.
+   */
+  nearestMetricsDate: string | null;
 }
 
 /** Reads one dashboard page (one query; a second only to count past the last page). */
@@ -131,13 +136,21 @@ export async function readDashboard(pool: pg.Pool, query: DashboardQuery): Promi
     totalCount = Number(count.rows[0]![0]);
     metricsDate = (count.rows[0]![1] as string | null) ?? null;
   }
+  let nearestMetricsDate: string | null = null;
+  if (metricsDate === null && query.date !== undefined) {
+    const next = await pool.query<{ d: string | null }>(
+      'SELECT min(metric_date)::text AS d FROM symbol_daily_metrics WHERE metric_date > $1::date',
+      [query.date],
+    );
+    nearestMetricsDate = next.rows[0]?.d ?? null;
+  }
   for (const r of rows) r.length = n;
-  return { rows, columns: query.columns, totalCount, metricsDate };
+  return { rows, columns: query.columns, totalCount, metricsDate, nearestMetricsDate };
 }
 
 /**
  * A dashboard page as JSON text, written directly (the route's schema documents the same shape):
- * `{"symbols":[{…}],"total_count":n,"metrics_date":"…"}`. Non-finite numbers become null.
+ * `{"symbols":[{…}],"total_count":n,"metrics_date":"…","nearest_metrics_date":null}`. Non-finite numbers become null.
  */
 export function dashboardJson(page: DashboardPage): string {
   const keys = page.columns.map((c) => `${JSON.stringify(c)}:`);
@@ -153,5 +166,5 @@ export function dashboardJson(page: DashboardPage): string {
     }
     parts.push(`${s}}`);
   }
-  return `{"symbols":[${parts.join(',')}],"total_count":${page.totalCount},"metrics_date":${JSON.stringify(page.metricsDate)}}`;
+  return `{"symbols":[${parts.join(',')}],"total_count":${page.totalCount},"metrics_date":${JSON.stringify(page.metricsDate)},"nearest_metrics_date":${JSON.stringify(page.nearestMetricsDate)}}`;
 }

@@ -20,6 +20,17 @@ export type PositionValueRow = {
   quantity: number;
   /** the symbol whose betas the position takes: the underlying for an option */
   beta_symbol: string;
+  underlying_symbol: string | null;
+  strike_price: number | null;
+  expiration_date: string | null;
+  entry_date: string | null;
+  exit_date: string | null;
+  multiplier: number;
+  /**
+   * On the date (METHODOLOGY §7, "held at the close of D"): `held`; `expired` (an option with
+   * expiration_date ≤ D); `exited` (exit_date ≤ D); `not_entered` (entry_date > D).
+   */
+  status: 'held' | 'expired' | 'exited' | 'not_entered';
 } & Record<(typeof POSITION_VALUE_NUMBERS)[number], number | null>;
 
 /**
@@ -37,6 +48,13 @@ export async function readPositionValues(
        SELECT coalesce($2::date, (SELECT max(value_date) FROM position_daily_values WHERE portfolio_id = $1)) AS date)
      SELECT p.id AS position_id, p.symbol, p.position_type, p.quantity,
             CASE WHEN p.position_type IN ('LC', 'LP', 'SC', 'SP') THEN coalesce(p.underlying_symbol, p.symbol) ELSE p.symbol END AS beta_symbol,
+            p.underlying_symbol, p.strike_price, p.expiration_date::text AS expiration_date,
+            p.entry_date::text AS entry_date, p.exit_date::text AS exit_date, p.multiplier,
+            CASE WHEN d.date IS NULL THEN 'held'
+                 WHEN p.entry_date > d.date THEN 'not_entered'
+                 WHEN p.position_type IN ('LC', 'LP', 'SC', 'SP') AND p.expiration_date <= d.date THEN 'expired'
+                 WHEN p.exit_date <= d.date THEN 'exited'
+                 ELSE 'held' END AS status,
             ${POSITION_VALUE_NUMBERS.map((c) => `v.${c}`).join(', ')},
             d.date::text AS value_date
        FROM positions p CROSS JOIN d

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/schema.ts';
 import { withTransaction } from '../db/transaction.ts';
@@ -9,6 +9,7 @@ import { loadRiskContext, riskDays, type RiskDay, type RiskSettings } from '../r
 import { saveRiskDays } from '../risk/store.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
 import { loadMarketView } from './market.ts';
+import { inceptionSql } from './inception.ts';
 import { isOption } from './position.ts';
 import {
   loadPositionBetas,
@@ -114,7 +115,13 @@ export async function runPortfolios(
   if (!date) throw new Error(`no trading day on or before ${o.date}`);
 
   let t0 = performance.now();
-  let portfolioQuery = db.selectFrom('portfolios').select(['id', 'equity_balance']).orderBy('id');
+  // A portfolio's history starts at its inception (its earliest entry date; unknown, and so no
+  // limit, while a position has no entry date): a run for an earlier date writes nothing for it.
+  let portfolioQuery = db
+    .selectFrom('portfolios')
+    .select(['id', 'equity_balance'])
+    .where(sql<boolean>`coalesce(${inceptionSql('portfolios.id')}, '-infinity'::date) <= ${date}::date`)
+    .orderBy('id');
   if (o.portfolioIds)
     portfolioQuery = portfolioQuery.where('id', 'in', o.portfolioIds.length ? o.portfolioIds : [-1]);
   const portfolios = await portfolioQuery.execute();

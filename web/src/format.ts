@@ -1,15 +1,42 @@
 /** Number formatting shared by every page: percents, dollars with separators, betas to 2 decimals. */
 const dash = '—';
-const usd0 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
+// signDisplay 'negative': a value that rounds to zero prints "0.00", never "-0.00".
+const usd0 = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  maximumFractionDigits: 0,
+  signDisplay: 'negative',
+});
 const usd2 = new Intl.NumberFormat('en-US', {
   style: 'currency',
+  signDisplay: 'negative',
   currency: 'USD',
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
 });
-const num2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const num2 = new Intl.NumberFormat('en-US', {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+  signDisplay: 'negative',
+});
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0, signDisplay: 'negative' });
+const sig4 = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4, signDisplay: 'negative' });
+const pctFormats = new Map<number, Intl.NumberFormat>();
+const pct = (digits: number) => {
+  let f = pctFormats.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', {
+      style: 'percent',
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+      signDisplay: 'negative',
+    });
+    pctFormats.set(digits, f);
+  }
+  return f;
+};
 const compact = new Intl.NumberFormat('en-US', {
+  signDisplay: 'negative',
   notation: 'compact',
   maximumFractionDigits: 1,
   style: 'currency',
@@ -18,8 +45,9 @@ const compact = new Intl.NumberFormat('en-US', {
 
 const ok = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
 
-export const fmtPct = (x: number | null | undefined, digits = 2) =>
-  ok(x) ? `${(x * 100).toFixed(digits)}%` : dash;
+export const fmtPct = (x: number | null | undefined, digits = 2) => (ok(x) ? pct(digits).format(x) : dash);
+/** Four significant digits (Greeks, small quantities): 0.0004213, 12.35, 1,235. */
+export const fmtSig = (x: number | null | undefined) => (ok(x) ? sig4.format(x) : dash);
 export const fmtUsd = (x: number | null | undefined) => (ok(x) ? usd0.format(x) : dash);
 export const fmtPrice = (x: number | null | undefined) => (ok(x) ? usd2.format(x) : dash);
 export const fmtCompactUsd = (x: number | null | undefined) => (ok(x) ? compact.format(x) : dash);
@@ -27,10 +55,14 @@ export const fmtBeta = (x: number | null | undefined) => (ok(x) ? num2.format(x)
 export const fmtNum = (x: number | null | undefined) => (ok(x) ? num2.format(x) : dash);
 export const fmtInt = (x: number | null | undefined) => (ok(x) ? int.format(x) : dash);
 
-/** Background of a beta cell: blue for positive, red for negative, stronger with size (|β| ≥ 1.5 is full). */
-export function betaColor(x: number | null | undefined): string | undefined {
+/**
+ * Background of a beta cell: blue for positive, red for negative, stronger with size (|β| ≥ 1.5 is
+ * full); given the fit's R², weaker when the fit is poor (R² below 0.3 fades it in proportion).
+ */
+export function betaColor(x: number | null | undefined, r2?: number | null): string | undefined {
   if (!ok(x) || x === 0) return undefined;
-  const a = Math.min(Math.abs(x) / 1.5, 1) * 0.55;
+  const fit = ok(r2) ? Math.min(Math.max(r2, 0) / 0.3, 1) : 1;
+  const a = Math.min(Math.abs(x) / 1.5, 1) * 0.55 * fit;
   return x > 0 ? `rgba(37, 99, 235, ${a.toFixed(3)})` : `rgba(220, 38, 38, ${a.toFixed(3)})`;
 }
 

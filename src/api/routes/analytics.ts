@@ -1,3 +1,4 @@
+import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { canonicalSymbol } from '../../imports/symbols.ts';
 import {

@@ -1,3 +1,4 @@
+import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ActiveRunError, listRuns, runJobs, getRun } from '../../pipeline/runs.ts';
 import { ApiError } from '../errors.ts';

@@ -1,8 +1,11 @@
+import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
+import { readExposureParts } from '../../portfolios/exposure-drilldown.ts';
+import { inceptionSql } from '../../portfolios/inception.ts';
 import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
 import { ApiError } from '../errors.ts';
-import { errors, Id, IsoDate, Nullable, Offset } from '../schemas.ts';
+import { errors, Id, IsoDate, Nullable, Offset, StringEnum } from '../schemas.ts';
 
 const IdParams = Type.Object({ id: Id });
 const Portfolio = Type.Object({
@@ -10,6 +13,12 @@ const Portfolio = Type.Object({
   name: Type.String(),
   currency: Type.String(),
   equity_balance: Type.Number(),
+});
+/** A portfolio in the list, with its newest snapshot's equity (the current one, not the starting balance). */
+const PortfolioListed = Type.Object({
+  ...Portfolio.properties,
+  current_equity: Nullable(Type.Number({ description: "the newest snapshot's equity" })),
+  current_date: Nullable(Type.String({ description: 'the date of that snapshot' })),
 });
 const Missing = Type.Array(Type.Object({ position_id: Type.Integer(), symbol: Type.String() }));
 
@@ -46,15 +55,33 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary: "The signed-in user's portfolios",
-        response: { 200: Type.Object({ portfolios: Type.Array(Portfolio) }), ...errors },
+        response: { 200: Type.Object({ portfolios: Type.Array(PortfolioListed) }), ...errors },
       },
     },
     async (request) => ({
       portfolios: await db
-        .selectFrom('portfolios')
-        .select(['id', 'name', 'currency', 'equity_balance'])
-        .where('owner_id', '=', request.user.sub)
-        .orderBy('id')
+        .selectFrom('portfolios as p')
+        .leftJoinLateral(
+          (eb) =>
+            eb
+              .selectFrom('portfolio_snapshots as s')
+              .select(['s.equity', sql<string>`s.snapshot_date::text`.as('snapshot_date')])
+              .whereRef('s.portfolio_id', '=', 'p.id')
+              .orderBy('s.snapshot_date', 'desc')
+              .limit(1)
+              .as('last'),
+          (join) => join.onTrue(),
+        )
+        .select([
+          'p.id',
+          'p.name',
+          'p.currency',
+          'p.equity_balance',
+          'last.equity as current_equity',
+          'last.snapshot_date as current_date',
+        ])
+        .where('p.owner_id', '=', request.user.sub)
+        .orderBy('p.id')
         .execute(),
     }),
   );
@@ -137,6 +164,15 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
                 position_type: Type.String(),
                 quantity: Type.Number(),
                 beta_symbol: Type.String(),
+                underlying_symbol: Nullable(Type.String()),
+                strike_price: Nullable(Type.Number()),
+                expiration_date: Nullable(Type.String()),
+                entry_date: Nullable(Type.String()),
+                exit_date: Nullable(Type.String()),
+                multiplier: Type.Number(),
+                status: StringEnum(['held', 'expired', 'exited', 'not_entered'] as const, {
+                  description: 'on the date: held at its close, or why not',
+                }),
                 ...Object.fromEntries(POSITION_VALUE_NUMBERS.map((c) => [c, Nullable(Type.Number())])),
               }),
             ),
@@ -228,6 +264,50 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
+    '/:id/factor-exposures/:factor/positions',
+    {
+      schema: {
+        summary:
+          'The positions behind one factor exposure on a date (default: the newest): weight × beta each, adding up to the exposure',
+        params: Type.Object({
+          id: Id,
+          factor: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z][A-Za-z /-]*$' }),
+        }),
+        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            date: Type.String(),
+            betas_date: Nullable(Type.String()),
+            factor: Type.String(),
+            exposure: Type.Number(),
+            positions: Type.Array(
+              Type.Object({
+                position_id: Type.Integer(),
+                symbol: Type.String(),
+                position_type: Type.String(),
+                beta_symbol: Type.String(),
+                weight: Nullable(Type.Number()),
+                dollar_exposure: Nullable(Type.Number()),
+                beta: Nullable(Type.Number()),
+                contribution: Nullable(Type.Number()),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id, factor } = request.params;
+      await owned(id, request.user.sub);
+      const parts = await readExposureParts(app.deps.pool, id, factor, request.query.date);
+      if (!parts)
+        throw new ApiError(404, 'not_found', `no exposure to "${factor}" for portfolio ${id} on that date`);
+      return parts;
+    },
+  );
+
+  app.get(
     '/:id/positions/factor-exposures',
     {
       schema: {
@@ -304,6 +384,7 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:id/snapshots',
     {
       schema: {
+        summary: "A portfolio's daily snapshots from its inception (its earliest entry date), oldest first",
         params: IdParams,
         querystring: Type.Object(
           { from: Type.Optional(IsoDate), to: Type.Optional(IsoDate) },
@@ -361,6 +442,10 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .where('portfolio_id', '=', id)
           .where('snapshot_date', '>=', from)
           .where('snapshot_date', '<=', to)
+          // snapshots an older run wrote before the portfolio existed are not its history
+          .where(
+            sql<boolean>`snapshot_date >= coalesce(${inceptionSql('portfolio_snapshots.portfolio_id')}, '-infinity'::date)`,
+          )
           .orderBy('snapshot_date')
           .execute(),
       };

@@ -1,3 +1,4 @@
+import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   attributionBetween,
@@ -9,7 +10,7 @@ import {
 } from '../read/risk.ts';
 import { riskDollars } from '../../risk/portfolio.ts';
 import type { HedgeReport, RiskReport, VarReport } from '../../risk/report.ts';
-import { ApiError } from '../server.ts';
+import { ApiError } from '../errors.ts';
 import { errors, IsoDate, Nullable } from '../schemas.ts';
 
 /** Schemas of the risk answers (METHODOLOGY.md 10–13), shared with the what-if route. */

@@ -1,3 +1,4 @@
+import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
@@ -89,7 +90,7 @@ const ListQuery = Type.Object(
         minLength: 1,
         maxLength: 64,
         pattern: PLAIN_TEXT,
-        description: 'symbol or company name prefix',
+        description: 'text found anywhere in the symbol or company name (case-insensitive)',
       }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
@@ -104,7 +105,10 @@ const PartialSymbolRow = Type.Partial(SymbolRow);
 const ListAnswer = Type.Object({
   symbols: Type.Array(PartialSymbolRow),
   total_count: Type.Integer(),
+  /** the computed date shown: the newest on or before `date` (null: none is) */
   metrics_date: Nullable(Type.String()),
+  /** when `date` is before every computed date: the first computed date after it */
+  nearest_metrics_date: Nullable(Type.String()),
 });
 
 /** The symbol dashboard, one symbol's detail, and the factor definitions. */

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { fmtBeta, fmtCompactUsd, fmtNum, fmtPct, fmtUsd } from '../format.ts';
 
 type ECharts = typeof import('./echarts').echarts;
 type Instance = ReturnType<ECharts['init']>;
@@ -58,28 +59,61 @@ export function Chart({
   );
 }
 
-/** Common pieces of a time-series option: a category date axis, a value axis, a tooltip, a zoom slider. */
+/** How a value axis and its tooltip print numbers. */
+export type AxisUnit = 'usd' | 'percent' | 'beta' | 'number';
+
+/** Axis labels: compact dollars ($1.2M), whole percents, or two decimals. */
+export const axisFormatter = (unit: AxisUnit) => (v: number) =>
+  unit === 'usd' ? fmtCompactUsd(v) : unit === 'percent' ? `${Number((v * 100).toFixed(1))}%` : fmtNum(v);
+/** Tooltip values: dollars to the unit, percents and betas to two decimals (never 16 digits). */
+export const tooltipFormatter = (unit: AxisUnit) => (v: unknown) =>
+  typeof v !== 'number'
+    ? '—'
+    : unit === 'usd'
+      ? fmtUsd(v)
+      : unit === 'percent'
+        ? fmtPct(v)
+        : unit === 'beta'
+          ? fmtBeta(v)
+          : fmtNum(v);
+
+/**
+ * Common pieces of a time-series option: a time axis (points placed by their dates, so gaps show as
+ * gaps), a value axis with its title and unit, a tooltip in the same unit, a zoom slider.
+ */
 export function timeSeriesOption(
   dates: string[],
   series: { name: string; data: (number | null)[]; type?: 'line' | 'bar'; area?: boolean }[],
-  options: { percent?: boolean; zoom?: boolean; legend?: boolean } = {},
+  options: { unit?: AxisUnit; yName?: string; zoom?: boolean; legend?: boolean } = {},
 ): Record<string, unknown> {
+  const unit = options.unit ?? 'number';
   return {
-    grid: { left: 56, right: 16, top: options.legend ? 36 : 16, bottom: options.zoom ? 64 : 28 },
-    tooltip: { trigger: 'axis' },
+    grid: {
+      left: 64,
+      right: 16,
+      top: options.legend ? 44 : options.yName ? 28 : 16,
+      bottom: options.zoom ? 64 : 28,
+    },
+    tooltip: { trigger: 'axis', valueFormatter: tooltipFormatter(unit) },
     ...(options.legend && { legend: { type: 'scroll', top: 0 } }),
-    xAxis: { type: 'category', data: dates, boundaryGap: series.some((s) => s.type === 'bar') },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: {
       type: 'value',
       scale: true,
-      axisLabel: options.percent ? { formatter: (v: number) => `${(v * 100).toFixed(0)}%` } : {},
+      ...(options.yName && {
+        name: options.yName,
+        nameLocation: 'end',
+        nameTextStyle: { align: 'left' },
+      }),
+      axisLabel: { formatter: axisFormatter(unit) },
     },
     ...(options.zoom && { dataZoom: [{ type: 'inside' }, { type: 'slider', height: 20, bottom: 8 }] }),
     series: series.map((s) => ({
       name: s.name,
       type: s.type ?? 'line',
-      data: s.data,
-      showSymbol: false,
+      data: dates.map((d, i) => [d, s.data[i] ?? null]),
+      showSymbol: dates.length < 3,
+      ...(s.type === 'bar' && { barMaxWidth: 24 }),
       ...(s.type !== 'bar' && { sampling: 'lttb', large: true }),
       ...(s.area && { areaStyle: { opacity: 0.15 } }),
     })),

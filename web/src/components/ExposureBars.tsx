@@ -7,8 +7,19 @@ export interface Exposure {
   positions_missing?: unknown[];
 }
 
-/** Factor exposures as horizontal bars around zero: percent of equity and dollars. */
-export function ExposureBars({ exposures }: { exposures: Exposure[] }) {
+/**
+ * Factor exposures as horizontal bars around zero: percent of equity and dollars (not coloured like
+ * P&L: the sign is the bar's side). With `onSelect`, a factor's name opens the positions behind it.
+ */
+export function ExposureBars({
+  exposures,
+  selected,
+  onSelect,
+}: {
+  exposures: Exposure[];
+  selected?: string | null;
+  onSelect?: (factor: string) => void;
+}) {
   const max = Math.max(0.01, ...exposures.map((e) => Math.abs(e.exposure)));
   return (
     <table className="bars" aria-label="Factor exposures">
@@ -24,9 +35,21 @@ export function ExposureBars({ exposures }: { exposures: Exposure[] }) {
         {exposures.map((e) => {
           const w = (Math.abs(e.exposure) / max) * 50;
           return (
-            <tr key={e.factor} data-factor={e.factor}>
+            <tr key={e.factor} data-factor={e.factor} aria-selected={selected === e.factor}>
               <td className="text">
-                {e.factor}
+                {onSelect ? (
+                  <button
+                    type="button"
+                    className="link"
+                    title="Show the positions behind this exposure"
+                    aria-expanded={selected === e.factor}
+                    onClick={() => onSelect(e.factor)}
+                  >
+                    {e.factor}
+                  </button>
+                ) : (
+                  e.factor
+                )}
                 {e.positions_missing && e.positions_missing.length > 0 && (
                   <span className="muted" title="positions without a beta for this factor">
                     {' '}
@@ -42,7 +65,7 @@ export function ExposureBars({ exposures }: { exposures: Exposure[] }) {
                   />
                 </div>
               </td>
-              <td className={`num ${e.exposure >= 0 ? 'pos' : 'neg'}`}>{fmtPct(e.exposure, 1)}</td>
+              <td className="num">{fmtPct(e.exposure, 1)}</td>
               <td className="num">{fmtUsd(e.dollar_exposure)}</td>
             </tr>
           );

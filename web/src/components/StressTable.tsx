@@ -34,7 +34,14 @@ export function StressTable({ results }: { results: StressResult[] }) {
                 .join(', ')
             }
           >
-            <td className="text">{s.scenario}</td>
+            <td className="text">
+              {s.scenario}
+              {s.reason && (
+                <div className="muted small reason" data-testid="stress-reason">
+                  n/a: {s.reason}
+                </div>
+              )}
+            </td>
             <td className={`num ${signClass(s.pnl ?? 0)}`}>{s.pnl === null ? 'n/a' : fmtUsd(s.pnl)}</td>
             <td className={`num ${signClass(s.pnl_percent ?? 0)}`}>
               {s.pnl_percent === null ? '' : fmtPct(s.pnl_percent)}

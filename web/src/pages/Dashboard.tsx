@@ -30,6 +30,7 @@ interface Answer {
   symbols: Row[];
   total_count: number;
   metrics_date: string | null;
+  nearest_metrics_date: string | null;
 }
 
 /** The view as the URL holds it: a link reproduces it, the back button returns to the previous one. */
@@ -81,9 +82,10 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
     key: string;
     total: number | null;
     date: string | null;
+    nearest: string | null;
     pages: Map<number, Row[]>;
     error?: unknown;
-  }>({ key: '', total: null, date: null, pages: new Map() });
+  }>({ key: '', total: null, date: null, nearest: null, pages: new Map() });
   const inflight = useRef(new Set<string>());
   const current = useRef(key);
   current.current = key;
@@ -99,7 +101,13 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
           setData((d) => {
             const pages = new Map(d.key === key ? d.pages : []);
             pages.set(page, a.symbols);
-            return { key, total: a.total_count, date: a.metrics_date, pages };
+            return {
+              key,
+              total: a.total_count,
+              date: a.metrics_date,
+              nearest: a.nearest_metrics_date,
+              pages,
+            };
           });
         },
         (error: unknown) => {
@@ -111,10 +119,12 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
     [key],
   );
 
+  // A filter the server would refuse is said here, in words, and nothing is asked.
+  const problem = viewProblem(view);
   useEffect(() => {
     inflight.current.clear();
-    loadPage(0);
-  }, [loadPage]);
+    if (!problem) loadPage(0);
+  }, [loadPage, problem]);
 
   const fresh = data.key === key;
   // While a new view loads, the previous rows stay (dimmed) rather than flashing empty.
@@ -298,7 +308,13 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
       <div className="toolbar secondary">
         <span className="count" data-testid="row-count">
           {data.total === null ? 'Loading…' : `${fmtInt(total)} symbols`}
-          {data.date && <span className="muted"> · metrics of {data.date}</span>}
+          {data.date && (
+            <span className="muted" data-testid="metrics-date">
+              {' '}
+              · metrics of {data.date}
+              {view.date && view.date !== data.date && ` (the last computed date on or before ${view.date})`}
+            </span>
+          )}
         </span>
         <span className="groups" aria-label="Column groups">
           {GROUPS.map((g) => (
@@ -312,9 +328,17 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
           {exporting ? 'Exporting…' : 'Export CSV'}
         </button>
       </div>
-      {data.error !== undefined && fresh ? <Failed error={data.error} /> : null}
-      {fresh && data.total === 0 ? <div className="state empty">No symbols match these filters.</div> : null}
+      {problem ? (
+        <div className="state error" role="alert" data-testid="filter-problem">
+          {problem}
+        </div>
+      ) : data.error !== undefined && fresh ? (
+        <Failed error={data.error} />
+      ) : fresh && data.total === 0 ? (
+        <EmptyView view={view} date={data.date} nearest={data.nearest} />
+      ) : null}
       <div
+        hidden={problem !== null || (fresh && (data.error !== undefined || data.total === 0))}
         className={`grid-scroll${fresh ? '' : ' stale'}`}
         ref={scroller}
         tabIndex={0}
@@ -340,7 +364,7 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
                       data-col={col.id}
                     >
                       <button type="button" onClick={() => sortBy(col)} title={`Sort by ${col.label}`}>
-                        {flexRender(h.column.columnDef.header, h.getContext())}
+                        <span className="label">{flexRender(h.column.columnDef.header, h.getContext())}</span>
                         <span className="arrow">{sorted ? (view.order === 'asc' ? '▲' : '▼') : ''}</span>
                       </button>
                     </th>
@@ -403,4 +427,41 @@ export function Dashboard({ query }: { query: URLSearchParams }) {
       </p>
     </section>
   );
+}
+
+/** What is wrong with the filters before anything is asked (the server would answer 400), or null. */
+function viewProblem(view: View): string | null {
+  const min = billions(view.minCap);
+  const max = billions(view.maxCap);
+  if (min !== undefined && max !== undefined && min > max)
+    return `The minimum market cap ($${view.minCap}B) is above the maximum ($${view.maxCap}B): no symbol can match.`;
+  return null;
+}
+
+/** Why there are no rows: a date nothing is computed for is not an empty filter. */
+function EmptyView({ view, date, nearest }: { view: View; date: string | null; nearest: string | null }) {
+  if (date === null) {
+    return (
+      <div className="state empty" data-testid="no-metrics">
+        {view.date ? (
+          <>
+            No metrics have been computed for {view.date} or any date before it.{' '}
+            {nearest ? (
+              <>
+                The nearest computed date is {nearest}.{' '}
+                <button type="button" onClick={() => setQuery({ date: nearest })}>
+                  Show {nearest}
+                </button>
+              </>
+            ) : (
+              'No date has been computed yet: run the batch.'
+            )}
+          </>
+        ) : (
+          'No metrics have been computed yet: run the batch (factor-universe batch run).'
+        )}
+      </div>
+    );
+  }
+  return <div className="state empty">No symbols match these filters.</div>;
 }

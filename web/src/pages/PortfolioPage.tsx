@@ -1,12 +1,16 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { qs } from '../api.ts';
+import { DataTable, type DataColumn } from '../components/DataTable.tsx';
+import { Performance } from '../components/Performance.tsx';
 import { Chart, timeSeriesOption } from '../components/Chart.tsx';
 import { ExposureBars, type Exposure } from '../components/ExposureBars.tsx';
 import { Link } from '../components/Link.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
 import { StressPanel, type StressResult } from '../components/StressTable.tsx';
-import { fmtNum, fmtPct, fmtPrice, fmtUsd, signClass } from '../format.ts';
+import { fmtNum, fmtPct, fmtPrice, fmtSig, fmtUsd, signClass } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
 import { useApi } from '../useApi.ts';
+import { OPTION_TYPES, positionLabel } from '../positions.ts';
 import { PortfolioRisk } from './PortfolioRisk.tsx';
 import type { Portfolio } from './Portfolios.tsx';
 
@@ -31,32 +35,48 @@ interface PositionValue {
   vega: number | null;
   theta: number | null;
   pnl: number | null;
+  underlying_symbol: string | null;
+  strike_price: number | null;
+  expiration_date: string | null;
+  entry_date: string | null;
+  exit_date: string | null;
+  multiplier: number;
+  status: 'held' | 'expired' | 'exited' | 'not_entered';
 }
-interface Snapshot {
+export interface Snapshot {
   date: string;
   equity: number;
   daily_pnl: number | null;
+  daily_return: number | null;
   cumulative_pnl: number | null;
   gross_exposure: number;
   net_exposure: number;
 }
-const OPTION_TYPES = new Set(['LC', 'LP', 'SC', 'SP']);
 
 /**
  * A portfolio, in two tabs (?tab=risk): the overview (exposures as bars, positions, equity curve and
  * daily P&L, stress tests) and the risk report (PortfolioRisk).
  */
 export default function PortfolioPage({ id }: { id: number }) {
-  const portfolio = useApi<Portfolio>(`/portfolios/${id}`);
-  const exposures = useApi<Exposures>(`/portfolios/${id}/factor-exposures`);
-  const positions = useApi<{ date: string | null; positions: PositionValue[] }>(
-    `/portfolios/${id}/positions/values`,
-  );
-  const snapshots = useApi<{ snapshots: Snapshot[] }>(`/portfolios/${id}/snapshots`);
-  const stress = useApi<StressResult[]>(`/portfolios/${id}/stress-tests`);
   const { query } = useLocation();
   const tab = query.get('tab') === 'risk' ? 'risk' : 'overview';
+  // The as-of date (?date=): every figure of the page is of that date; none: the newest computed.
+  const asOf = query.get('date') ?? undefined;
+  const dated = qs({ date: asOf });
+  const portfolio = useApi<Portfolio>(`/portfolios/${id}`);
+  const exposures = useApi<Exposures>(`/portfolios/${id}/factor-exposures${dated}`);
+  const positions = useApi<{ date: string | null; positions: PositionValue[] }>(
+    `/portfolios/${id}/positions/values${dated}`,
+  );
+  const snapshots = useApi<{ snapshots: Snapshot[] }>(`/portfolios/${id}/snapshots${qs({ to: asOf })}`);
+  const stress = useApi<StressResult[]>(`/portfolios/${id}/stress-tests${dated}`);
+  const [drill, setDrill] = useState<string | null>(null);
 
+  const last = snapshots.data?.snapshots.at(-1);
+  const [latest, setLatest] = useState<string | null>(null);
+  useEffect(() => {
+    if (!asOf && last) setLatest(last.date);
+  }, [asOf, last]);
   const equityOption = useMemo(() => {
     const s = snapshots.data?.snapshots;
     return (
@@ -64,7 +84,7 @@ export default function PortfolioPage({ id }: { id: number }) {
       timeSeriesOption(
         s.map((x) => x.date),
         [{ name: 'Equity', data: s.map((x) => x.equity), area: true }],
-        { zoom: s.length > 60 },
+        { zoom: s.length > 60, unit: 'usd', yName: 'Equity (USD)' },
       )
     );
   }, [snapshots.data]);
@@ -75,6 +95,7 @@ export default function PortfolioPage({ id }: { id: number }) {
       timeSeriesOption(
         s.map((x) => x.date),
         [{ name: 'Daily P&L', data: s.map((x) => x.daily_pnl), type: 'bar' }],
+        { unit: 'usd', yName: 'P&L (USD)' },
       )
     );
   }, [snapshots.data]);
@@ -82,13 +103,39 @@ export default function PortfolioPage({ id }: { id: number }) {
   if (portfolio.error) return <Failed error={portfolio.error} />;
   if (!portfolio.data) return <Loading what="portfolio" />;
   const p = portfolio.data;
-  const last = snapshots.data?.snapshots.at(-1);
   return (
     <section className="portfolio-page">
       <p className="muted">
         <Link to="/portfolios">Portfolios</Link> /
       </p>
-      <h1>{p.name}</h1>
+      <div className="panel-head">
+        <h1>{p.name}</h1>
+        <label className="inline as-of">
+          As of{' '}
+          <input
+            type="date"
+            aria-label="As of"
+            value={asOf ?? last?.date ?? ''}
+            max={latest ?? undefined}
+            onChange={(e) => setQuery({ date: e.target.value, from: null, to: null })}
+          />
+          {asOf && (
+            <button type="button" onClick={() => setQuery({ date: null, from: null, to: null })}>
+              Latest
+            </button>
+          )}
+        </label>
+      </div>
+      {asOf && last && last.date !== asOf && (
+        <p className="muted" data-testid="as-of-note">
+          Figures of {last.date}, the last computed date on or before {asOf}.
+        </p>
+      )}
+      {asOf && snapshots.data && !last && (
+        <Empty>
+          Nothing has been computed for this portfolio on or before {asOf}: its history starts later.
+        </Empty>
+      )}
       <div className="kpis">
         <div>
           <span className="muted">Equity</span>
@@ -132,6 +179,8 @@ export default function PortfolioPage({ id }: { id: number }) {
       {tab === 'risk' ? (
         <PortfolioRisk
           id={id}
+          date={asOf}
+          positions={positions.data?.positions}
           range={{
             from: query.get('from') ?? undefined,
             to: query.get('to') ?? undefined,
@@ -156,7 +205,14 @@ export default function PortfolioPage({ id }: { id: number }) {
               ) : exposures.data.exposures.length === 0 ? (
                 <Empty>No exposures computed yet: run the batch.</Empty>
               ) : (
-                <ExposureBars exposures={exposures.data.exposures} />
+                <>
+                  <ExposureBars
+                    exposures={exposures.data.exposures}
+                    selected={drill}
+                    onSelect={(f) => setDrill(drill === f ? null : f)}
+                  />
+                  {drill && <ExposureDrillDown id={id} factor={drill} date={exposures.data.date} />}
+                </>
               )}
             </div>
             <StressPanel stress={stress} />
@@ -173,51 +229,11 @@ export default function PortfolioPage({ id }: { id: number }) {
             ) : positions.data.positions.length === 0 ? (
               <Empty>This portfolio has no positions.</Empty>
             ) : (
-              <div className="table-scroll">
-                <table className="plain wide" aria-label="Positions">
-                  <thead>
-                    <tr>
-                      <th className="text">Symbol</th>
-                      <th className="text">Type</th>
-                      <th>Quantity</th>
-                      <th>Price</th>
-                      <th>Market value</th>
-                      <th>Weight</th>
-                      <th className="text">Beta symbol</th>
-                      <th>Delta</th>
-                      <th>Gamma</th>
-                      <th>Vega</th>
-                      <th>Theta</th>
-                      <th>Day P&L</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {positions.data.positions.map((x) => {
-                      const option = OPTION_TYPES.has(x.position_type);
-                      return (
-                        <tr key={x.position_id}>
-                          <td className="text">
-                            <Link to={`/symbols/${encodeURIComponent(x.beta_symbol)}`}>{x.symbol}</Link>
-                          </td>
-                          <td className="text">{x.position_type}</td>
-                          <td className="num">{fmtNum(x.quantity)}</td>
-                          <td className="num">{fmtPrice(x.price)}</td>
-                          <td className="num">{fmtUsd(x.market_value)}</td>
-                          <td className="num">{fmtPct(x.weight)}</td>
-                          <td className="text">{x.beta_symbol}</td>
-                          <td className="num">{fmtNum(x.delta)}</td>
-                          <td className="num">{option ? fmtNum(x.gamma) : ''}</td>
-                          <td className="num">{option ? fmtNum(x.vega) : ''}</td>
-                          <td className="num">{option ? fmtNum(x.theta) : ''}</td>
-                          <td className={`num ${signClass(x.pnl)}`}>{fmtUsd(x.pnl)}</td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
+              <PositionTables positions={positions.data.positions} date={positions.data.date} name={p.name} />
             )}
           </div>
+
+          <Performance snapshots={snapshots.data?.snapshots} />
 
           <div className="columns">
             <div className="panel">
@@ -246,5 +262,240 @@ export default function PortfolioPage({ id }: { id: number }) {
         </>
       )}
     </section>
+  );
+}
+
+const isOpt = (x: PositionValue) => OPTION_TYPES.has(x.position_type);
+/** units per contract × contracts: Greeks of the position from the per-share ones */
+const units = (x: PositionValue) => x.quantity * x.multiplier;
+/** An option's own price (premium per share): its value ÷ (contracts × multiplier). */
+const ownPrice = (x: PositionValue) =>
+  x.market_value === null ? null : x.market_value / (x.quantity * x.multiplier);
+
+const STATUS_LABEL: Record<PositionValue['status'], string> = {
+  held: 'held',
+  expired: 'expired',
+  exited: 'exited',
+  not_entered: 'not yet entered',
+};
+
+/**
+ * The positions on the date: those held, in named columns (an option's own price and premium value
+ * beside its delta-adjusted exposure, and the position's Greeks in their units), sortable and
+ * exportable; then, apart, those expired, exited or not yet entered.
+ */
+function PositionTables({
+  positions,
+  date,
+  name,
+}: {
+  positions: PositionValue[];
+  date: string | null;
+  name: string;
+}) {
+  const held = positions.filter((x) => x.status === 'held');
+  const apart = positions.filter((x) => x.status !== 'held');
+  const columns: DataColumn<PositionValue>[] = [
+    {
+      id: 'position',
+      label: 'Position',
+      text: true,
+      value: (x) => positionLabel(x),
+      render: (x) => <Link to={`/symbols/${encodeURIComponent(x.beta_symbol)}`}>{positionLabel(x)}</Link>,
+    },
+    { id: 'type', label: 'Type', text: true, value: (x) => x.position_type },
+    {
+      id: 'quantity',
+      label: 'Quantity',
+      title: 'shares, or contracts for an option',
+      value: (x) => x.quantity,
+      render: (x) => fmtNum(x.quantity),
+    },
+    {
+      id: 'price',
+      label: 'Price',
+      title: "the stock's close, or the option's own price (premium per share)",
+      value: (x) => (isOpt(x) ? ownPrice(x) : x.price),
+      render: (x) => fmtPrice(isOpt(x) ? ownPrice(x) : x.price),
+    },
+    {
+      id: 'underlying_price',
+      label: 'Underlying',
+      title: "an option's underlying close",
+      value: (x) => (isOpt(x) ? x.price : null),
+      render: (x) => (isOpt(x) ? fmtPrice(x.price) : ''),
+    },
+    {
+      id: 'market_value',
+      label: 'Value / premium',
+      title: "market value of a stock; an option's premium value (contracts × multiplier × price)",
+      value: (x) => x.market_value,
+      render: (x) => fmtUsd(x.market_value),
+    },
+    {
+      id: 'exposure',
+      label: 'Δ-adj. exposure',
+      title:
+        'delta-adjusted dollar exposure: the market value of a stock; delta × contracts × multiplier × underlying for an option',
+      value: (x) => x.exposure,
+      render: (x) => fmtUsd(x.exposure),
+    },
+    {
+      id: 'weight',
+      label: 'Weight',
+      title: 'delta-adjusted exposure ÷ equity',
+      value: (x) => x.weight,
+      render: (x) => fmtPct(x.weight),
+    },
+    {
+      id: 'delta_shares',
+      label: 'Delta (sh.)',
+      title: 'share-equivalents: delta × contracts × multiplier (a stock: its shares)',
+      value: (x) => (isOpt(x) ? (x.delta === null ? null : x.delta * units(x)) : x.quantity),
+      render: (x) => fmtSig(isOpt(x) ? (x.delta === null ? null : x.delta * units(x)) : x.quantity),
+    },
+    {
+      id: 'gamma_shares',
+      label: 'Gamma (sh./$)',
+      title: 'change of the share-equivalents per $1 move of the underlying',
+      value: (x) => (isOpt(x) && x.gamma !== null ? x.gamma * units(x) : null),
+      render: (x) => (isOpt(x) ? fmtSig(x.gamma === null ? null : x.gamma * units(x)) : ''),
+    },
+    {
+      id: 'vega_usd',
+      label: 'Vega ($/vol pt)',
+      title: 'dollars per one point (0.01) of implied volatility',
+      value: (x) => (isOpt(x) && x.vega !== null ? (x.vega * units(x)) / 100 : null),
+      render: (x) => (isOpt(x) ? fmtUsd(x.vega === null ? null : (x.vega * units(x)) / 100) : ''),
+    },
+    {
+      id: 'theta_usd',
+      label: 'Theta ($/day)',
+      title: 'dollars per calendar day of time decay',
+      value: (x) => (isOpt(x) && x.theta !== null ? (x.theta * units(x)) / 365 : null),
+      render: (x) => (isOpt(x) ? fmtUsd(x.theta === null ? null : (x.theta * units(x)) / 365) : ''),
+    },
+    {
+      id: 'pnl',
+      label: 'Day P&L',
+      value: (x) => x.pnl,
+      render: (x) => fmtUsd(x.pnl),
+      cellClass: (x) => signClass(x.pnl),
+    },
+  ];
+  const apartColumns: DataColumn<PositionValue>[] = [
+    columns[0]!,
+    columns[1]!,
+    columns[2]!,
+    {
+      id: 'status',
+      label: 'Status',
+      text: true,
+      value: (x) => STATUS_LABEL[x.status],
+      render: (x) => <span className={`badge badge-${x.status}`}>{STATUS_LABEL[x.status]}</span>,
+    },
+    {
+      id: 'when',
+      label: 'On',
+      text: true,
+      value: (x) =>
+        x.status === 'expired' ? x.expiration_date : x.status === 'exited' ? x.exit_date : x.entry_date,
+    },
+    columns.at(-1)!,
+  ];
+  const file = `${name.replace(/[^A-Za-z0-9]+/g, '-')}-positions-${date ?? 'latest'}.csv`;
+  return (
+    <>
+      {held.length === 0 ? (
+        <Empty>No position is held on this date.</Empty>
+      ) : (
+        <DataTable
+          label="Positions"
+          rows={held}
+          columns={columns}
+          rowKey={(x) => x.position_id}
+          exportName={file}
+          rowAttributes={(x) => ({ 'data-position': x.position_id })}
+        />
+      )}
+      {apart.length > 0 && (
+        <>
+          <h3>Expired, exited or not yet entered</h3>
+          <DataTable
+            label="Positions not held"
+            rows={apart}
+            columns={apartColumns}
+            rowKey={(x) => x.position_id}
+            rowAttributes={(x) => ({ 'data-position': x.position_id, 'data-status': x.status })}
+          />
+        </>
+      )}
+    </>
+  );
+}
+
+interface ExposurePart {
+  position_id: number;
+  symbol: string;
+  position_type: string;
+  beta_symbol: string;
+  weight: number | null;
+  dollar_exposure: number | null;
+  beta: number | null;
+  contribution: number | null;
+}
+
+/** The positions behind one factor exposure: weight × beta each; together they make the exposure. */
+function ExposureDrillDown({ id, factor, date }: { id: number; factor: string; date: string | null }) {
+  const parts = useApi<{
+    factor: string;
+    exposure: number;
+    betas_date: string | null;
+    positions: ExposurePart[];
+  }>(
+    `/portfolios/${id}/factor-exposures/${encodeURIComponent(factor)}/positions${qs({ date: date ?? undefined })}`,
+  );
+  const columns: DataColumn<ExposurePart>[] = [
+    { id: 'symbol', label: 'Position', text: true, value: (x) => x.symbol },
+    { id: 'beta_symbol', label: 'Beta of', text: true, value: (x) => x.beta_symbol },
+    { id: 'weight', label: 'Weight', value: (x) => x.weight, render: (x) => fmtPct(x.weight) },
+    { id: 'beta', label: 'Beta', value: (x) => x.beta, render: (x) => fmtNum(x.beta) },
+    {
+      id: 'contribution',
+      label: 'Weight × beta',
+      value: (x) => x.contribution,
+      render: (x) => fmtPct(x.contribution),
+    },
+  ];
+  return (
+    <div className="drill" data-testid="exposure-drill">
+      <h3>{factor}: the positions behind it</h3>
+      {parts.error ? (
+        <Failed error={parts.error} />
+      ) : !parts.data ? (
+        <Loading what="positions" />
+      ) : (
+        <DataTable
+          label={`Positions behind ${factor}`}
+          rows={parts.data.positions}
+          columns={columns}
+          rowKey={(x) => x.position_id}
+          exportName={`exposure-${factor.replace(/[^A-Za-z0-9]+/g, '-')}.csv`}
+          initialSort={{ id: 'contribution', order: 'desc' }}
+          footer={
+            <tfoot>
+              <tr>
+                <th className="text" colSpan={4}>
+                  Total (the portfolio's exposure)
+                </th>
+                <th className="num" data-testid="drill-total">
+                  {fmtPct(parts.data.positions.reduce((s, x) => s + (x.contribution ?? 0), 0))}
+                </th>
+              </tr>
+            </tfoot>
+          }
+        />
+      )}
+    </div>
   );
 }

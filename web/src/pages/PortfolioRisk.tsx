@@ -3,7 +3,9 @@ import { qs } from '../api.ts';
 import { Chart } from '../components/Chart.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
 import { StressPanel, type StressResult } from '../components/StressTable.tsx';
-import { fmtPct, fmtUsd, signClass } from '../format.ts';
+import { DataTable, type DataColumn } from '../components/DataTable.tsx';
+import { fmtCompactUsd, fmtNum, fmtPct, fmtUsd, signClass } from '../format.ts';
+import { positionLabel } from '../positions.ts';
 import { setQuery } from '../router.ts';
 import { useApi } from '../useApi.ts';
 
@@ -60,25 +62,43 @@ interface Attribution {
 /** How many positions the position-contribution chart shows (the largest by |contribution|). */
 const TOP_POSITIONS = 10;
 
-/** Horizontal bars of risk contributions (fractions of equity), labelled with their share of the total. */
+/**
+ * Horizontal bars of the share of total risk (one unit on the axis, the bars and their labels: % of
+ * total risk); the tooltip adds the contribution in % of equity.
+ */
 function contributionOption(rows: { name: string; contribution: number; percent: number }[]) {
   const ordered = [...rows].reverse(); // ECharts draws the first category at the bottom
   return {
-    grid: { left: 8, right: 64, top: 8, bottom: 24, containLabel: true },
+    grid: { left: 8, right: 56, top: 8, bottom: 40, containLabel: true },
     tooltip: {
       trigger: 'axis',
       axisPointer: { type: 'shadow' },
-      valueFormatter: (v: number) => fmtPct(v),
+      formatter: (items: { dataIndex: number }[]) => {
+        const r = ordered[items[0]?.dataIndex ?? 0];
+        return r
+          ? `${r.name}<br/>Share of total risk: ${fmtPct(r.percent, 1)}<br/>Contribution: ${fmtPct(r.contribution)} of equity`
+          : '';
+      },
     },
-    xAxis: { type: 'value', axisLabel: { formatter: (v: number) => fmtPct(v, 1) } },
-    yAxis: { type: 'category', data: ordered.map((r) => r.name) },
+    xAxis: {
+      type: 'value',
+      name: 'Share of total risk',
+      nameLocation: 'middle',
+      nameGap: 24,
+      axisLabel: { formatter: (v: number) => fmtPct(v, 0), hideOverlap: true },
+    },
+    yAxis: {
+      type: 'category',
+      data: ordered.map((r) => r.name),
+      axisLabel: { width: 150, overflow: 'truncate' },
+    },
     series: [
       {
-        name: 'Contribution',
+        name: 'Share of total risk',
         type: 'bar',
         data: ordered.map((r) => ({
-          value: r.contribution,
-          itemStyle: { color: r.contribution >= 0 ? '#2563eb' : '#dc2626' },
+          value: r.percent,
+          itemStyle: { color: r.percent >= 0 ? '#2563eb' : '#dc2626' },
           label: { show: true, position: 'right', formatter: () => fmtPct(r.percent, 1) },
         })),
       },
@@ -97,7 +117,11 @@ function attributionOption(a: Attribution) {
     legend: { top: 0 }, // plain: it wraps, so every source stays in view
     tooltip: { trigger: 'item', valueFormatter: (v: number) => fmtUsd(v) },
     xAxis: { type: 'category', data: ['By source', 'Total'] },
-    yAxis: { type: 'value', axisLabel: { formatter: (v: number) => fmtUsd(v) } },
+    yAxis: {
+      type: 'value',
+      name: 'P&L (USD)',
+      axisLabel: { formatter: (v: number) => fmtCompactUsd(v) },
+    },
     series: [
       ...parts.map((p) => ({ name: p.name, type: 'bar', stack: 'sources', data: [p.pnl, null] })),
       {
@@ -118,16 +142,28 @@ function attributionOption(a: Attribution) {
  */
 export function PortfolioRisk({
   id,
+  date,
+  positions,
   range,
   stress,
 }: {
   id: number;
+  /** the as-of date (none: the newest computed) */
+  date?: string;
+  /** the positions of the date, to label options apart from their underlying */
+  positions?: PositionLabelled[];
   range: { from?: string; to?: string; first?: string; last?: string; loading: boolean };
   stress: { data: StressResult[] | undefined; error: unknown };
 }) {
-  const risk = useApi<RiskReport>(`/portfolios/${id}/risk`);
-  const vaR = useApi<VarReport>(`/portfolios/${id}/var`);
-  const hedges = useApi<HedgeReport>(`/portfolios/${id}/hedges`);
+  const dated = qs({ date });
+  const risk = useApi<RiskReport>(`/portfolios/${id}/risk${dated}`);
+  const vaR = useApi<VarReport>(`/portfolios/${id}/var${dated}`);
+  const hedges = useApi<HedgeReport>(`/portfolios/${id}/hedges${dated}`);
+  const labels = useMemo(
+    () => new Map((positions ?? []).map((p) => [p.position_id, positionLabel(p)])),
+    [positions],
+  );
+  const labelOf = (p: { position_id: number; symbol: string }) => labels.get(p.position_id) ?? p.symbol;
   const from = range.from ?? range.first;
   const to = range.to ?? range.last;
   const attribution = useApi<Attribution>(
@@ -150,9 +186,9 @@ export function PortfolioRisk({
       .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution))
       .slice(0, TOP_POSITIONS);
     return contributionOption(
-      top.map((p) => ({ name: p.symbol, contribution: p.contribution, percent: p.percent })),
+      top.map((p) => ({ name: labelOf(p), contribution: p.contribution, percent: p.percent })),
     );
-  }, [risk.data]);
+  }, [risk.data, labels]);
   const attributionChart = useMemo(
     () => attribution.data && attributionOption(attribution.data),
     [attribution.data],
@@ -220,6 +256,7 @@ export function PortfolioRisk({
               )}
             </div>
           </div>
+          <ContributionTables report={r} labelOf={labelOf} />
         </>
       )}
 
@@ -354,28 +391,151 @@ export function PortfolioRisk({
                   </tr>
                 </thead>
                 <tbody>
+                  <tr className="group-row">
+                    <th className="text" colSpan={3}>
+                      A. The factor-ETF basket: all {hedges.data.etfs.length} trades together
+                    </th>
+                  </tr>
                   {hedges.data.etfs.map((e) => (
-                    <tr key={e.symbol}>
-                      <td className="text">Factor ETF</td>
+                    <tr key={e.symbol} data-hedge="basket">
+                      <td className="text">Basket</td>
                       <td className="text">{e.symbol}</td>
-                      <td className={`num ${signClass(e.notional)}`}>{fmtUsd(e.notional)}</td>
+                      <td className="num">{fmtUsd(e.notional)}</td>
                     </tr>
                   ))}
-                  {hedges.data.market_hedge && (
-                    <tr title={`beta ${hedges.data.market_hedge.beta.toFixed(2)}`}>
+                </tbody>
+                {hedges.data.market_hedge && (
+                  <tbody>
+                    <tr className="group-row">
+                      <th className="text" colSpan={3}>
+                        B. Or instead: the market alone (beta {fmtNum(hedges.data.market_hedge.beta)} to{' '}
+                        {hedges.data.market_hedge.symbol})
+                      </th>
+                    </tr>
+                    <tr data-hedge="market">
                       <td className="text">Market only</td>
                       <td className="text">{hedges.data.market_hedge.symbol}</td>
-                      <td className={`num ${signClass(hedges.data.market_hedge.notional)}`}>
-                        {fmtUsd(hedges.data.market_hedge.notional)}
-                      </td>
+                      <td className="num">{fmtUsd(hedges.data.market_hedge.notional)}</td>
                     </tr>
-                  )}
-                </tbody>
+                  </tbody>
+                )}
               </table>
+              <p className="muted small" data-testid="market-figures">
+                Three "market" figures, three questions: the <b>Market Beta exposure</b> (Overview) is Σ
+                weight × each stock's own one-factor beta to SPY; the <b>Market ±10%</b> stress moves SPY and,
+                by their correlation, the style proxies, so its P&L also carries the style exposures; the{' '}
+                <b>market-only hedge</b> zeroes the beta to SPY predicted by the factor model. A and B are
+                alternatives, not to be added.
+              </p>
             </>
           )}
         </div>
       </div>
     </>
+  );
+}
+
+/** What labels a position: its symbol, and an option's terms. */
+export interface PositionLabelled {
+  position_id: number;
+  symbol: string;
+  position_type: string;
+  underlying_symbol?: string | null;
+  strike_price?: number | null;
+  expiration_date?: string | null;
+}
+
+type FactorRow = RiskReport['factors'][number];
+type PositionRow = RiskReport['positions'][number];
+/** ∂σ/∂x: the contribution divided by the exposure or weight (Euler: contribution = x × ∂σ/∂x). */
+const marginal = (contribution: number, x: number) => (x !== 0 ? contribution / x : null);
+
+/**
+ * Contributions to risk as tables, sortable and exportable: by factor and by position, each with
+ * its exposure or weight, marginal risk (∂σ/∂x), contribution (% of equity) and share of total risk.
+ */
+function ContributionTables({
+  report,
+  labelOf,
+}: {
+  report: RiskReport;
+  labelOf: (p: { position_id: number; symbol: string }) => string;
+}) {
+  const factorColumns: DataColumn<FactorRow>[] = [
+    { id: 'factor', label: 'Factor', text: true, value: (f) => f.factor },
+    { id: 'exposure', label: 'Exposure', value: (f) => f.exposure, render: (f) => fmtPct(f.exposure) },
+    {
+      id: 'marginal',
+      label: 'Marginal risk',
+      title: '∂σ/∂exposure: the change of total risk per unit of exposure',
+      value: (f) => marginal(f.contribution, f.exposure),
+      render: (f) => fmtPct(marginal(f.contribution, f.exposure)),
+    },
+    {
+      id: 'contribution',
+      label: 'Contribution',
+      title: 'exposure × marginal risk, in % of equity (they add up to total risk)',
+      value: (f) => f.contribution,
+      render: (f) => fmtPct(f.contribution),
+    },
+    {
+      id: 'share',
+      label: 'Share of risk',
+      title: 'contribution ÷ total risk (they add up to 100%)',
+      value: (f) => f.percent,
+      render: (f) => fmtPct(f.percent, 1),
+    },
+  ];
+  const positionColumns: DataColumn<PositionRow>[] = [
+    { id: 'position', label: 'Position', text: true, value: (p) => labelOf(p) },
+    { id: 'weight', label: 'Weight', value: (p) => p.weight, render: (p) => fmtPct(p.weight) },
+    {
+      id: 'marginal',
+      label: 'Marginal risk',
+      title: '∂σ/∂weight: the change of total risk per unit of weight',
+      value: (p) => marginal(p.contribution, p.weight),
+      render: (p) => fmtPct(marginal(p.contribution, p.weight)),
+    },
+    {
+      id: 'contribution',
+      label: 'Contribution',
+      title: 'weight × marginal risk, in % of equity',
+      value: (p) => p.contribution,
+      render: (p) => fmtPct(p.contribution),
+    },
+    {
+      id: 'share',
+      label: 'Share of risk',
+      title: 'contribution ÷ total risk',
+      value: (p) => p.percent,
+      render: (p) => fmtPct(p.percent, 1),
+    },
+  ];
+  return (
+    <div className="columns">
+      <div className="panel">
+        <h2>Risk by factor</h2>
+        <DataTable
+          label="Risk by factor"
+          rows={report.factors}
+          columns={factorColumns}
+          rowKey={(f) => f.factor}
+          exportName={`risk-factors-${report.date}.csv`}
+          initialSort={{ id: 'share', order: 'desc' }}
+        />
+      </div>
+      <div className="panel">
+        <h2>Risk by position</h2>
+        <DataTable
+          label="Risk by position"
+          rows={report.positions}
+          columns={positionColumns}
+          rowKey={(p) => p.position_id}
+          exportName={`risk-positions-${report.date}.csv`}
+          initialSort={{ id: 'share', order: 'desc' }}
+          rowAttributes={(p) => ({ 'data-position': p.position_id })}
+        />
+      </div>
+    </div>
   );
 }

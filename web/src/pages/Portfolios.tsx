@@ -8,6 +8,9 @@ export interface Portfolio {
   name: string;
   currency: string;
   equity_balance: number;
+  /** the newest snapshot's equity and date (the list only) */
+  current_equity?: number | null;
+  current_date?: string | null;
 }
 
 export default function Portfolios() {
@@ -26,6 +29,8 @@ export default function Portfolios() {
               <th className="text">Name</th>
               <th className="text">Currency</th>
               <th>Equity</th>
+              <th className="text">As of</th>
+              <th>Starting equity</th>
             </tr>
           </thead>
           <tbody>
@@ -35,7 +40,11 @@ export default function Portfolios() {
                   <Link to={`/portfolios/${p.id}`}>{p.name}</Link>
                 </td>
                 <td className="text">{p.currency}</td>
-                <td className="num">{fmtUsd(p.equity_balance)}</td>
+                <td className="num" data-testid="current-equity">
+                  {fmtUsd(p.current_equity ?? p.equity_balance)}
+                </td>
+                <td className="text">{p.current_date ?? 'not yet computed'}</td>
+                <td className="num muted">{fmtUsd(p.equity_balance)}</td>
               </tr>
             ))}
           </tbody>

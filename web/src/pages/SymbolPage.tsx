@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { qs } from '../api.ts';
 import { Chart, timeSeriesOption } from '../components/Chart.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
@@ -39,6 +39,7 @@ const RANGES = [
 export default function SymbolPage({ symbol }: { symbol: string }) {
   const [range, setRange] = useState<(typeof RANGES)[number][0]>('1Y');
   const detail = useApi<Detail>(`/data/symbols/${encodeURIComponent(symbol)}`);
+  const factorDefs = useApi<{ factors: { name: string; method: string }[] }>('/data/factors');
   const to = detail.data?.metrics_date ?? detail.data?.betas_date ?? null;
   const days = RANGES.find((r) => r[0] === range)![1];
   const prices = useApi<Prices>(
@@ -59,6 +60,8 @@ export default function SymbolPage({ symbol }: { symbol: string }) {
       prices.data &&
       timeSeriesOption(prices.data.dates, [{ name: symbol, data: prices.data.closes, area: true }], {
         zoom: true,
+        unit: 'usd',
+        yName: 'Close (USD)',
       }),
     [prices.data, symbol],
   );
@@ -72,7 +75,7 @@ export default function SymbolPage({ symbol }: { symbol: string }) {
       for (const x of h) if (x.factor === f) data[at.get(x.date)!] = x.beta;
       return { name: f, data };
     });
-    return timeSeriesOption(dates, series, { legend: true });
+    return timeSeriesOption(dates, series, { legend: true, unit: 'beta', yName: 'Beta' });
   }, [history.data, shown]);
 
   if (detail.error) return <Failed error={detail.error} />;
@@ -115,7 +118,12 @@ export default function SymbolPage({ symbol }: { symbol: string }) {
 
       <div className="panel">
         <div className="panel-head">
-          <h2>Beta history (1 year)</h2>
+          <h2>
+            Beta history{' '}
+            <span className="muted" data-testid="history-range">
+              {historyRange(history.data?.history)}
+            </span>
+          </h2>
           <div className="chips" aria-label="Factors">
             {factors.map((f) => (
               <label key={f} className="chip">
@@ -146,32 +154,7 @@ export default function SymbolPage({ symbol }: { symbol: string }) {
           {d.betas.length === 0 ? (
             <Empty>No betas for this symbol yet.</Empty>
           ) : (
-            <table className="plain" aria-label="Betas">
-              <thead>
-                <tr>
-                  <th className="text">Factor</th>
-                  <th>β</th>
-                  <th>R²</th>
-                  <th>Obs.</th>
-                  <th className="text">Quality</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.betas.map((b) => (
-                  <tr key={b.factor}>
-                    <td className="text">{b.factor}</td>
-                    <td className="num" style={{ background: betaColor(b.beta) }}>
-                      {fmtBeta(b.beta)}
-                    </td>
-                    <td className="num">{fmtNum(b.r_squared)}</td>
-                    <td className="num">{fmtInt(b.observations)}</td>
-                    <td className="text">
-                      <span className={`flag flag-${b.quality_flag}`}>{b.quality_flag}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <BetasTable betas={d.betas} joint={jointFactors(factorDefs.data?.factors)} />
           )}
         </div>
         <div className="panel">
@@ -233,5 +216,78 @@ export default function SymbolPage({ symbol }: { symbol: string }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/** The dates the beta history covers, as said in its title (not a fixed "1 year"). */
+function historyRange(h: Detail['history'] | undefined): string {
+  if (!h || h.length === 0) return '';
+  let first = h[0]!.date;
+  let last = first;
+  for (const x of h) {
+    if (x.date < first) first = x.date;
+    if (x.date > last) last = x.date;
+  }
+  return first === last ? `on ${first}` : `${first} to ${last}`;
+}
+
+/** The factors fitted together in one (ridge) regression: they share its R². */
+function jointFactors(defs: { name: string; method: string }[] | undefined): Set<string> {
+  return new Set((defs ?? []).filter((f) => f.method === 'ridge_regression').map((f) => f.name));
+}
+
+/**
+ * Today's betas: the style factors of the joint regression first, its one R² said once for all of
+ * them; then the one-factor fits, each with its own R². A beta's colour fades with a poor fit
+ * (R² below 0.3), so a spread beta with R² 0.05 does not look as sure as a well-fitted one.
+ */
+function BetasTable({ betas, joint }: { betas: Detail['betas']; joint: Set<string> }) {
+  const style = betas.filter((b) => joint.has(b.factor));
+  const single = betas.filter((b) => !joint.has(b.factor));
+  const row = (b: Detail['betas'][number], r2: ReactNode) => (
+    <tr key={b.factor} data-factor={b.factor}>
+      <td className="text">{b.factor}</td>
+      <td className="num" style={{ background: betaColor(b.beta, b.r_squared) }}>
+        {fmtBeta(b.beta)}
+      </td>
+      <td className="num">{r2}</td>
+      <td className="num">{fmtInt(b.observations)}</td>
+      <td className="text">
+        <span className={`flag flag-${b.quality_flag}`}>{b.quality_flag}</span>
+      </td>
+    </tr>
+  );
+  return (
+    <table className="plain" aria-label="Betas">
+      <thead>
+        <tr>
+          <th className="text">Factor</th>
+          <th>β</th>
+          <th title="R² of the regression the beta comes from">R² of fit</th>
+          <th>Obs.</th>
+          <th className="text">Quality</th>
+        </tr>
+      </thead>
+      {style.length > 0 && (
+        <tbody>
+          <tr className="group-row">
+            <th className="text" colSpan={5} data-testid="joint-r2">
+              Style factors, fitted together: R² {fmtNum(style[0]!.r_squared)} (one regression)
+            </th>
+          </tr>
+          {style.map((b) => row(b, <span className="muted">shared</span>))}
+        </tbody>
+      )}
+      {single.length > 0 && (
+        <tbody>
+          <tr className="group-row">
+            <th className="text" colSpan={5}>
+              Market and spreads, each its own regression
+            </th>
+          </tr>
+          {single.map((b) => row(b, fmtNum(b.r_squared)))}
+        </tbody>
+      )}
+    </table>
   );
 }

@@ -1,0 +1,45 @@
+/**
+ * What every route plugin may rely on: the server's dependencies (`app.deps`) and the signed-in user
+ * (`request.user`). Kept apart from `server.ts` so that routes import only from below them.
+ */
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/schema.ts';
+import type { PipelineEngine } from '../pipeline/engine.ts';
+
+export interface ApiDeps {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  config: Config;
+  secret: string;
+  /** Enqueues pipeline runs (POST /api/v1/batch/runs); absent, that route answers 503. */
+  engine?: Pick<PipelineEngine, 'createRun'>;
+}
+
+/** What a token carries: who, and the user's token version when it was signed (no rights). */
+export interface TokenPayload {
+  sub: number;
+  username: string;
+  tv: number;
+}
+
+/** The signed-in user of a request, as the store has it now (admin rights are never read from the token). */
+export interface TokenUser {
+  sub: number;
+  username: string;
+  admin: boolean;
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: TokenPayload;
+    user: TokenUser;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: ApiDeps;
+  }
+}
