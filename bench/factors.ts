@@ -17,11 +17,19 @@ import { runFactors } from '../src/factors/run.ts';
 import { loadPanel, saveBetas } from '../src/factors/store.ts';
 import { runRiskModel } from '../src/risk/model.ts';
 import { importPrices } from '../src/imports/prices.ts';
-import { benchServer, freshDatabase, printTable, writeGeneratedUniverse } from './harness.ts';
+import {
+  benchServer,
+  databaseUrl,
+  freshDatabase,
+  loadAverage,
+  postgresAloneCopy,
+  printTable,
+  writeGeneratedUniverse,
+} from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-/** The default write batch (15 symbols, the seed's) and a large one, to show what batching costs. */
-const BATCH_SIZES = [15, 500];
+/** The seed's write batch (15 symbols) and today's default (1,000: one delete and one COPY a date). */
+const BATCH_SIZES = [15, 1000];
 
 async function time(
   runs: number,
@@ -82,7 +90,7 @@ async function measure(d: Db, date: string, label: string) {
       () => runFactors(d.db, d.pool, { date, batchSize }),
       () => clear(d),
     );
-    rows.push({ name: `${label}: end to end (load, compute, upsert; batches of ${batchSize})`, runsMs: e2e });
+    rows.push({ name: `${label}: end to end (load, compute, write; batches of ${batchSize})`, runsMs: e2e });
   }
   return rows;
 }
@@ -137,8 +145,18 @@ try {
     runsMs: block,
     note: 'target < 6 s',
   });
+  const alone = await postgresAloneCopy(
+    databaseUrl(server.adminUrl, 'bench_scale'),
+    'symbol_day_factors',
+    'binary',
+  );
+  rows.push({
+    name: `PostgreSQL alone: psql \\copy binary of the ${alone.rows.toLocaleString('en-US')} wide rows of those 10 dates`,
+    runsMs: [alone.ms],
+    note: 'the anchor of the row above',
+  });
   await scale.close();
-  printTable(`Factor engine (${RUNS} runs each; median)`, rows);
+  printTable(`Factor engine (${RUNS} runs each; median); load average ${await loadAverage()}`, rows);
 } finally {
   await done();
 }

@@ -61,3 +61,61 @@ export function writeGeneratedUniverse(
     lastClose: new Map(m.symbols.map((s, i) => [s, m.closes[i]![m.dates.length - 1]!])),
   };
 }
+
+/**
+ * PostgreSQL alone, the anchor every write figure is printed beside: `psql \copy` of rows already in
+ * `table` (dumped to a file first, then the table emptied) back into the same table. Returns the
+ * load's wall time (psql's start included, a few ms) and the rows.
+ */
+export async function postgresAloneCopy(
+  url: string,
+  table: string,
+  format: 'binary' | 'text' = 'binary',
+  into = table,
+): Promise<{ ms: number; rows: number; bytes: number }> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync, statSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'fu-bench-copy-'));
+  const file = path.join(dir, `${table}.${format}`);
+  try {
+    const psql = (cmd: string) =>
+      execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-c', cmd], { stdio: 'pipe' });
+    psql(`\\copy (SELECT * FROM ${table}) TO '${file}' WITH (FORMAT ${format})`);
+    const rows = Number(
+      execFileSync('psql', ['-X', '-At', url, '-c', `SELECT count(*) FROM ${table}`])
+        .toString()
+        .trim(),
+    );
+    psql(`TRUNCATE ${into}`);
+    psql('CHECKPOINT');
+    const t0 = performance.now();
+    psql(`\\copy ${into} FROM '${file}' WITH (FORMAT ${format})`);
+    return { ms: performance.now() - t0, rows, bytes: statSync(file).size };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A database's URL on the bench server. */
+export function databaseUrl(adminUrl: string, name: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Bytes of a table with its indexes and, when partitioned, all its partitions. */
+export async function tableBytes(pool: pg.Pool, table: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT CASE WHEN relkind = 'p' THEN (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree(oid))
+                 ELSE pg_total_relation_size(oid) END::text AS n
+       FROM pg_class WHERE oid = $1::regclass`,
+    [table],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The machine's load average now (1, 5, 15 min), printed beside every table. */
+export async function loadAverage(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}

@@ -13,7 +13,16 @@ import { PipelineEngine } from '../src/pipeline/engine.ts';
 import { waitForRun } from '../src/pipeline/progress.ts';
 import type { Stage } from '../src/pipeline/stages.ts';
 import { runPipeline } from '../src/pipeline/submit.ts';
-import { benchServer, freshDatabase, median, printTable, writeGeneratedUniverse } from './harness.ts';
+import {
+  benchServer,
+  freshDatabase,
+  loadAverage,
+  median,
+  postgresAloneCopy,
+  printTable,
+  tableBytes,
+  writeGeneratedUniverse,
+} from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
@@ -41,7 +50,7 @@ try {
     let jobs = 0;
     for (let run = 0; run < RUNS; run++) {
       await d.pool.query(
-        'TRUNCATE symbol_factor_exposures, symbol_factor_skips, symbol_specific_risk, risk_models, symbol_daily_metrics, batch_jobs, batch_runs',
+        'TRUNCATE symbol_day_factors, risk_models, symbol_daily_metrics, batch_jobs, batch_runs',
       );
       for (let i = 0; i < n; i++)
         children.push(
@@ -74,6 +83,26 @@ try {
       note: `${jobs} jobs; sum of job durations ${(median(work) / 1000).toFixed(1)} s`,
     });
   }
+
+  // Storage of the 60 days written, extrapolated to a year (252 trading days), and PostgreSQL alone
+  // loading the same rows (psql \copy binary) as the anchor of the wall times above.
+  const stored = ['symbol_day_factors', 'symbol_daily_metrics', 'risk_models'];
+  let bytes = 0;
+  for (const t of stored) bytes += await tableBytes(d.pool, t);
+  let anchorMs = 0;
+  let anchorRows = 0;
+  for (const t of stored) {
+    const a = await postgresAloneCopy(url.toString(), t, 'binary');
+    anchorMs += a.ms;
+    anchorRows += a.rows;
+  }
+  rows.push({
+    name: `PostgreSQL alone: psql \\copy binary of the ${anchorRows.toLocaleString('en-US')} rows one backfill wrote`,
+    runsMs: [anchorMs],
+    note: stored.join(', '),
+  });
+  const storage = `storage: ${(bytes / 1e6).toFixed(0)} MB for ${DAYS} days (betas, specific vols, metrics, with indexes), ${((bytes * 252) / DAYS / 1e9).toFixed(2)} GB a year extrapolated (target < 1 GB)`;
+  console.log(storage);
 
   // The engine's own cost: 200 jobs of a stage that does nothing, one in-process worker.
   const noop = (name: string, after: string[], scope: 'run' | 'block'): Stage => ({
@@ -108,7 +137,11 @@ try {
     name: `engine overhead per job (${noopJobs} jobs that do nothing)`,
     runsMs: overhead,
   });
-  printTable(`Scale: 10,000 symbols, ${DAYS}-date backfill, all stages (${RUNS} runs; median)`, rows);
+  printTable(
+    `Scale: 10,000 symbols, ${DAYS}-date backfill, all stages (${RUNS} runs; median); load average ${await loadAverage()}`,
+    rows,
+  );
+  console.log(storage);
   await d.close();
 } finally {
   for (const c of children) c.kill('SIGKILL');

@@ -123,22 +123,35 @@ export async function saveFactorDays(
 ): Promise<number> {
   const dates: string[] = [];
   const syms: string[] = [];
+  const perDay: string[] = [];
   for (const day of days) {
     const seen = new Set<string>(replaceSymbols);
-    for (const x of [...day.results, ...day.skips, ...day.specific]) seen.add(x.symbol);
+    for (const x of day.results) seen.add(x.symbol);
+    for (const x of day.skips) seen.add(x.symbol);
+    for (const x of day.specific) seen.add(x.symbol);
     for (const s of seen) {
       dates.push(day.date);
       syms.push(s);
     }
+    perDay.push([...seen].sort().join('\n'));
   }
   if (dates.length === 0) return 0;
-  const sorted = [...new Set(dates)].sort();
+  const dayDates = days.map((d) => d.date);
+  const sorted = [...dayDates].sort();
   await client.query('SELECT fu_ensure_factor_partitions($1, $2)', [sorted[0], sorted.at(-1)]);
-  await client.query(
-    `DELETE FROM symbol_day_factors t USING unnest($1::date[], $2::text[]) AS x(d, s)
-      WHERE t.calculation_date = x.d AND t.symbol = x.s`,
-    [dates, syms],
-  );
+  if (perDay.every((p) => p === perDay[0]))
+    // every day of the block has the same symbols (the usual case): one range of the date-first key
+    // per day, no join
+    await client.query(
+      'DELETE FROM symbol_day_factors WHERE calculation_date = ANY($1::date[]) AND symbol = ANY($2::text[])',
+      [dayDates, perDay[0]!.split('\n')],
+    );
+  else
+    await client.query(
+      `DELETE FROM symbol_day_factors t USING unnest($1::date[], $2::text[]) AS x(d, s)
+        WHERE t.calculation_date = x.d AND t.symbol = x.s`,
+      [dates, syms],
+    );
   let n = 0;
   await copyBinary(client, 'symbol_day_factors', COLUMNS, {
     *[Symbol.iterator]() {

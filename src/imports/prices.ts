@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -21,10 +21,11 @@ export interface PriceImportResult {
 
 const OPTIONAL_COLUMNS = ['open', 'high', 'low', 'volume'] as const;
 
-/** The validated rows of one file, already encoded for COPY (text format, tab-separated). */
+/** What parsing one file found (its rows went to the COPY as they were encoded). */
 interface ParsedPrices {
-  copyChunks: string[];
   rows: number;
+  /** Each symbol's first and last date in the file. */
+  range: Map<string, [first: string, last: string]>;
   /** False when every symbol's dates strictly increase down the file, so no (symbol, date) repeats. */
   mayRepeat: boolean;
 }
@@ -84,30 +85,49 @@ export async function readPriceRows(
   problems.throwIfAny();
 }
 
-/** Reads and validates one price file into COPY text (see `readPriceRows`). */
-async function parsePriceFile(file: string, fixedSymbol: string | undefined): Promise<ParsedPrices> {
-  const chunks: string[] = [];
+/**
+ * Reads and validates one price file into COPY text (see `readPriceRows`), handing each chunk of
+ * 16,384 rows to `onChunk` as soon as it is encoded, so that the server loads one chunk while the next
+ * is parsed. Throws `ImportError` after the whole file was read when any row was bad.
+ */
+async function parsePriceFile(
+  file: string,
+  fixedSymbol: string | undefined,
+  onChunk: (chunk: string) => void,
+  encode: (r: PriceRow) => string = stagingLine,
+): Promise<ParsedPrices> {
   let pending: string[] = [];
   let rows = 0;
   const lastDate = new Map<string, string>();
+  const range = new Map<string, [first: string, last: string]>();
   let mayRepeat = false;
   await readPriceRows(file, fixedSymbol, (r) => {
     const previous = lastDate.get(r.symbol);
     if (previous !== undefined && previous >= r.date) mayRepeat = true;
     lastDate.set(r.symbol, r.date);
+    const seen = range.get(r.symbol);
+    if (!seen) range.set(r.symbol, [r.date, r.date]);
+    else if (r.date < seen[0]) seen[0] = r.date;
+    else if (r.date > seen[1]) seen[1] = r.date;
     // Joining many short strings at once is far cheaper for the GC than growing one string.
-    pending.push(
-      `${r.line}\t${r.symbol}\t${r.date}\t${r.close}\t${copyValue(r.open)}\t${copyValue(r.high)}\t${copyValue(r.low)}\t${copyValue(r.volume)}\n`,
-    );
+    pending.push(encode(r));
     rows++;
     if (pending.length === 16384) {
-      chunks.push(pending.join(''));
+      onChunk(pending.join(''));
       pending = [];
     }
   });
-  if (pending.length > 0) chunks.push(pending.join(''));
-  return { copyChunks: chunks, rows, mayRepeat };
+  if (pending.length > 0) onChunk(pending.join(''));
+  return { rows, mayRepeat, range };
 }
+
+/** A row for the staging table: its line first (repeats are reported by line). */
+const stagingLine = (r: PriceRow): string =>
+  `${r.line}\t${r.symbol}\t${r.date}\t${r.close}\t${copyValue(r.open)}\t${copyValue(r.high)}\t${copyValue(r.low)}\t${copyValue(r.volume)}\n`;
+
+/** COPY text of a value from the code (a file's base name): backslash, tab and line breaks escaped. */
+const copyText = (v: string): string =>
+  v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
 
 /**
  * Rows repeated within the file: identical repeats are dropped, differing ones reject the file.
@@ -134,21 +154,44 @@ async function dropRepeatedRows(client: pg.PoolClient, file: string): Promise<nu
   return repeats.length;
 }
 
-/** Loads validated rows into a temp table and merges them into the store. */
+/**
+ * Parses the file straight into a temp table (COPY, while the next rows are parsed) and merges it
+ * into the store. A bad file throws its `ImportError` once read; the COPY is abandoned and the
+ * caller's transaction rolls back, so nothing of it is written.
+ */
 async function writePrices(
   client: pg.PoolClient,
   file: string,
-  parsed: ParsedPrices,
+  fixedSymbol: string | undefined,
 ): Promise<PriceImportResult> {
   // Serialises imports (the merge below is update-then-insert) while readers go on.
   await client.query('LOCK TABLE market_data_cache IN SHARE ROW EXCLUSIVE MODE');
+  // Into an empty store (a first import) the rows go straight into market_data_cache: nothing to
+  // merge, so no staging table. A file that repeats a (symbol, date) conflicts on the primary key;
+  // it is then read again through the staging table, which drops identical repeats and names the rest.
+  const { rows: empty } = await client.query<{ empty: boolean }>(
+    'SELECT NOT EXISTS (SELECT 1 FROM market_data_cache) AS empty',
+  );
+  if (empty[0]?.empty) {
+    await client.query('SAVEPOINT direct_import');
+    try {
+      const r = await writeDirect(client, file, fixedSymbol);
+      await client.query('RELEASE SAVEPOINT direct_import');
+      return r;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '23505') throw e;
+      await client.query('ROLLBACK TO SAVEPOINT direct_import');
+    }
+  }
   await client.query(`
     CREATE TEMP TABLE import_prices (
       line integer, symbol text, date date, close float8, open float8, high float8, low float8, volume float8
     ) ON COMMIT DROP`);
-  await pipeline(
-    Readable.from(parsed.copyChunks),
-    client.query(copyFrom('COPY import_prices FROM STDIN (FORMAT text)')),
+  const parsed = await copyWhileParsing(
+    client,
+    'COPY import_prices FROM STDIN (FORMAT text)',
+    file,
+    fixedSymbol,
   );
   const repeats = parsed.mayRepeat ? await dropRepeatedRows(client, file) : 0;
   await client.query('ANALYZE import_prices');
@@ -173,15 +216,7 @@ async function writePrices(
   );
   const symbols = await client.query<{ n: number }>(`
     WITH seen AS (SELECT symbol, min(date) AS first_seen, max(date) AS last_seen FROM import_prices GROUP BY symbol),
-    up AS (
-      INSERT INTO symbol_universe AS u (symbol, first_seen, last_seen) SELECT * FROM seen
-      ON CONFLICT (symbol) DO UPDATE
-        SET first_seen = LEAST(u.first_seen, EXCLUDED.first_seen),
-            last_seen = GREATEST(u.last_seen, EXCLUDED.last_seen), updated_at = now()
-        WHERE u.first_seen IS DISTINCT FROM LEAST(u.first_seen, EXCLUDED.first_seen)
-           OR u.last_seen IS DISTINCT FROM GREATEST(u.last_seen, EXCLUDED.last_seen)
-    )
-    SELECT count(*)::int AS n FROM seen`);
+    ${UNIVERSE_UPSERT}`);
   await refreshUniverse(client);
 
   const ins = inserted.rowCount ?? 0;
@@ -196,14 +231,87 @@ async function writePrices(
   };
 }
 
+/** Adds the symbols `seen` (symbol, first_seen, last_seen) to the universe or widens their range. */
+const UNIVERSE_UPSERT = `
+    up AS (
+      INSERT INTO symbol_universe AS u (symbol, first_seen, last_seen) SELECT * FROM seen
+      ON CONFLICT (symbol) DO UPDATE
+        SET first_seen = LEAST(u.first_seen, EXCLUDED.first_seen),
+            last_seen = GREATEST(u.last_seen, EXCLUDED.last_seen), updated_at = now()
+        WHERE u.first_seen IS DISTINCT FROM LEAST(u.first_seen, EXCLUDED.first_seen)
+           OR u.last_seen IS DISTINCT FROM GREATEST(u.last_seen, EXCLUDED.last_seen)
+    )
+    SELECT count(*)::int AS n FROM seen`;
+
+/** Parses a file straight into market_data_cache (a first import: see `writePrices`). */
+async function writeDirect(
+  client: pg.PoolClient,
+  file: string,
+  fixedSymbol: string | undefined,
+): Promise<PriceImportResult> {
+  const source = copyText(path.basename(file));
+  const parsed = await copyWhileParsing(
+    client,
+    'COPY market_data_cache (symbol, date, close, open, high, low, volume, source) FROM STDIN (FORMAT text)',
+    file,
+    fixedSymbol,
+    (r) =>
+      `${r.symbol}\t${r.date}\t${r.close}\t${copyValue(r.open)}\t${copyValue(r.high)}\t${copyValue(r.low)}\t${copyValue(r.volume)}\t${source}\n`,
+  );
+  const symbols = await client.query<{ n: number }>(
+    `WITH seen AS (SELECT * FROM unnest($1::text[], $2::date[], $3::date[]) AS s(symbol, first_seen, last_seen)),
+     ${UNIVERSE_UPSERT}`,
+    [
+      [...parsed.range.keys()],
+      [...parsed.range.values()].map((r) => r[0]),
+      [...parsed.range.values()].map((r) => r[1]),
+    ],
+  );
+  await refreshUniverse(client);
+  return {
+    file,
+    rows: parsed.rows,
+    inserted: parsed.rows,
+    updated: 0,
+    unchanged: 0,
+    symbols: symbols.rows[0]?.n ?? 0,
+  };
+}
+
+/** Runs `copy` fed by the file's rows as they are parsed; the file's own problem wins over the COPY's. */
+async function copyWhileParsing(
+  client: pg.PoolClient,
+  copy: string,
+  file: string,
+  fixedSymbol: string | undefined,
+  encode?: (r: PriceRow) => string,
+): Promise<ParsedPrices> {
+  const chunks = new PassThrough();
+  const parsing = parsePriceFile(file, fixedSymbol, (chunk) => chunks.write(chunk), encode).then(
+    (parsed) => {
+      chunks.end();
+      return parsed;
+    },
+    (e: unknown) => {
+      chunks.destroy(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    },
+  );
+  const copied = pipeline(chunks, client.query(copyFrom(copy)));
+  const [load, parse] = await Promise.allSettled([copied, parsing]);
+  // the file's own problem first: a failed COPY is then only its consequence
+  if (parse.status === 'rejected') throw parse.reason;
+  if (load.status === 'rejected') throw load.reason;
+  return parse.value;
+}
+
 /** Imports one file in one transaction: all of it or, on any problem, none of it. */
 export async function importPriceFile(
   pool: pg.Pool,
   file: string,
   fixedSymbol?: string,
 ): Promise<PriceImportResult> {
-  const parsed = await parsePriceFile(file, fixedSymbol);
-  return withTransaction(pool, (client) => writePrices(client, file, parsed));
+  return withTransaction(pool, (client) => writePrices(client, file, fixedSymbol));
 }
 
 export interface PriceImportSummary {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { copyRows } from '../db/copy.ts';
+import { copyBinary, type BinaryColumn } from '../db/copy.ts';
 import type { Database } from '../db/schema.ts';
 import type { FactorModel } from '../factors/model.ts';
 import type { PortfolioExposure } from './exposures.ts';
@@ -125,6 +125,19 @@ function pivot(rows: [string | number, number, number][], column: Map<number, nu
   return out;
 }
 
+const POSITION_VALUE_COLUMNS: readonly BinaryColumn[] = [
+  { name: 'position_id', type: 'int4' },
+  { name: 'value_date', type: 'date' },
+  { name: 'portfolio_id', type: 'int4' },
+  ...(
+    ['price', 'market_value', 'exposure', 'weight', 'delta', 'gamma', 'vega', 'theta', 'volatility'] as const
+  ).map((name) => ({ name, type: 'float8' as const })),
+  { name: 'volatility_source', type: 'text' },
+  { name: 'years_to_expiry', type: 'float8' },
+  { name: 'pnl', type: 'float8' },
+  { name: 'pnl_method', type: 'text' },
+];
+
 export interface PortfolioDay {
   portfolioId: number;
   values: PositionValue[];
@@ -133,8 +146,8 @@ export interface PortfolioDay {
 }
 
 /**
- * Writes the results of a batch of portfolios for one date as bulk upserts (one statement per table),
- * in the caller's transaction.
+ * Writes the results of a batch of portfolios for one date in the caller's transaction: position
+ * values replaced by a delete and a binary COPY, the other tables as bulk upserts (one statement each).
  */
 export async function savePortfolioDays(
   client: pg.ClientBase,
@@ -149,27 +162,10 @@ export async function savePortfolioDays(
     date,
     ids,
   ]);
-  await copyRows(
+  await copyBinary(
     client,
     'position_daily_values',
-    [
-      'position_id',
-      'value_date',
-      'portfolio_id',
-      'price',
-      'market_value',
-      'exposure',
-      'weight',
-      'delta',
-      'gamma',
-      'vega',
-      'theta',
-      'volatility',
-      'volatility_source',
-      'years_to_expiry',
-      'pnl',
-      'pnl_method',
-    ],
+    POSITION_VALUE_COLUMNS,
     days.flatMap((d) =>
       d.values.map((v) => [
         v.positionId,
