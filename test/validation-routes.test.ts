@@ -67,7 +67,7 @@ before(async () => {
 
   for (let k = 0; k < 6; k++) {
     const s = SIGMA[k];
-    if (s === null) continue;
+    if (s === null || s === undefined) continue;
     const cov = Array.from({ length: 36 }, (_, i) => (i % 7 === 0 ? 252 * s * s : 0));
     await t.pool.query(
       `INSERT INTO risk_models (calculation_date, half_life, window_days, factors, covariance, observations, proxies,

@@ -104,8 +104,11 @@ export function transitions(hits: ArrayLike<number>): Transitions {
   for (let i = 1; i < hits.length; i++) {
     const a = hits[i - 1]!;
     const b = hits[i]!;
-    if (a === 0) b === 0 ? c.n00++ : c.n01++;
-    else b === 0 ? c.n10++ : c.n11++;
+    if (a === 0) {
+      if (b === 0) c.n00++;
+      else c.n01++;
+    } else if (b === 0) c.n10++;
+    else c.n11++;
   }
   return c;
 }
