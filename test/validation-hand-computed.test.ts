@@ -212,6 +212,9 @@ describe('the bias statistic', () => {
     near(r[2], Math.sqrt(4 / 3), 1e-15);
     near(r[3], Math.sqrt(4 / 3), 1e-15);
     near(r[4], 2, 1e-15);
+    // with a minimum of 3 usable days, a window holding a skipped day is null
+    assert.deepEqual(rollingBias([1, -1, NaN, -1, 3], 3, 3), [null, null, null, null, null]);
+    near(rollingBias([1, -1, NaN, 1, -1, 3], 3, 3)[5], 2, 1e-15);
   });
 });
 

@@ -81,7 +81,8 @@ export interface RollingBias {
 
 /**
  * Each factor's bias over the `window` trading days ending at each of the `days` trading days up
- * to `date` (the stored history's chart): one load of `days + window` days.
+ * to `date` (the stored history's chart): one load of `days + window` days. A point needs at least
+ * half its window usable (null otherwise), so the chart starts once forecasts have a history.
  */
 export async function rollingFactorBias(
   pool: pg.Pool,
@@ -105,7 +106,7 @@ export async function rollingFactorBias(
     dates: dates.slice(from),
     factors: history.factors.map((factor, j) => ({
       factor,
-      bias: rollingBias(zs[j]!, window).slice(from),
+      bias: rollingBias(zs[j]!, window, Math.ceil(window / 2)).slice(from),
     })),
   };
 }

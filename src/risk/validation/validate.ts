@@ -89,18 +89,18 @@ export function factorBias(x: FactorInputs, T: number): FactorBias[] {
 
 /**
  * The rolling bias of one z series (one entry per calendar day, NaN = skipped): entry e is the bias
- * over the `window` days ending at e (null until a full window has passed, or with under 2 usable
- * days in it).
+ * over the `window` days ending at e; null until a full window has passed, and null when fewer than
+ * `minUsable` of its days are usable (a 60-day bias from three days is noise, not a forecast check).
  */
-export function rollingBias(z: ArrayLike<number>, window: number): (number | null)[] {
+export function rollingBias(z: ArrayLike<number>, window: number, minUsable = 2): (number | null)[] {
   const out: (number | null)[] = [];
   for (let e = 0; e < z.length; e++) {
     if (e + 1 < window) {
       out.push(null);
       continue;
     }
-    const slice = Array.prototype.slice.call(z, e + 1 - window, e + 1) as number[];
-    out.push(biasStatistic(slice).bias);
+    const b = biasStatistic(Array.prototype.slice.call(z, e + 1 - window, e + 1) as number[]);
+    out.push(b.n >= minUsable ? b.bias : null);
   }
   return out;
 }
