@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/api/server.ts';
 import { loadConfig } from '../src/config.ts';
 import { createUser } from '../src/users/users.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
+import { scratchDir } from './helpers/files.ts';
 
 /**
  * The validation routes (METHODOLOGY.md 14) over a hand-made store of six trading days d0…d5, with
@@ -62,8 +66,6 @@ before(async () => {
     );
   await price('SPY', closes(400, [0, 0.001, 0.002, 0.003, 0.004, 0.005]));
   for (const p of PROXIES) await price(p, closes(100, RET));
-  await price('AAA', closes(50, [0, 0.02, -0.09, 0, 0.1, -0.02]));
-  await price('BBB', closes(20, [0, 0.01, 0.01, 0.01, 0.01, 0.01]));
 
   for (let k = 0; k < 6; k++) {
     const s = SIGMA[k];
@@ -90,27 +92,21 @@ before(async () => {
       ],
     );
   }
+  // the symbols' stored forecasts and outcomes, one metrics row per symbol and day (§6: its factor
+  // columns are the day's betas, specific_vol the day's specific volatility, return_1d the day's return)
   const beta = [1, 2, 1, 1, 1, 9];
-  await t.pool.query(
-    `INSERT INTO symbol_factor_exposures (symbol, factor_id, calculation_date, beta, r_squared, observations, quality_flag)
-     SELECT s, f, d, b, 0.5, 100, 'full_history' FROM unnest($1::text[], $2::int[], $3::date[], $4::float8[]) AS x(s, f, d, b)`,
-    [
-      D.flatMap(() => [...FACTORS.map(() => 'AAA'), ...FACTORS.map(() => 'BBB')]),
-      D.flatMap(() => [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]),
-      D.flatMap((d) => Array(12).fill(d)),
-      D.flatMap((_, k) => [...Array(6).fill(beta[k]! / 6), ...Array(6).fill(1)]),
-    ],
-  );
   const vol = 0.01 * Math.sqrt(252);
-  await t.pool.query(
-    `INSERT INTO symbol_specific_risk (symbol, calculation_date, specific_vol, observations)
-     SELECT s, d, v, 100 FROM unnest($1::text[], $2::date[], $3::float8[]) AS x(s, d, v)`,
-    [
-      ['AAA', 'AAA', 'AAA', 'AAA', 'AAA', 'BBB'],
-      [D[0], D[1], D[3], D[4], D[5], D[4]],
-      [vol, vol, vol, vol, vol, 0.3],
-    ],
-  );
+  const aaa = [NaN, 0.02, -0.09, 0, 0.1, -0.02];
+  const metric = (symbol: string, k: number, b: number, v: number | null, r: number) =>
+    t.pool.query(
+      `INSERT INTO symbol_daily_metrics (symbol, metric_date, return_1d, factor_value, factor_growth, factor_momentum,
+         factor_quality, factor_size, factor_low_vol, specific_vol) VALUES ($1, $2, $3, $4, $4, $4, $4, $4, $4, $5)`,
+      [symbol, D[k], Number.isNaN(r) ? null : r, b, v],
+    );
+  for (let k = 0; k < 6; k++) {
+    await metric('AAA', k, beta[k]! / 6, k === 2 ? null : vol, aaa[k]!);
+    await metric('BBB', k, 1, k === 4 ? 0.3 : null, 0.01);
+  }
   await t.pool.query(
     `INSERT INTO portfolio_snapshots (portfolio_id, snapshot_date, equity, total_value, cash, long_exposure,
        short_exposure, gross_exposure, net_exposure, daily_pnl, daily_return, positions_count)
@@ -298,5 +294,49 @@ describe('GET /api/v1/portfolios/{id}/validation', () => {
         (p: any) => p.name === 'window' && p.schema.minimum === 20 && p.schema.maximum === 2500,
       ),
     );
+  });
+});
+
+describe('factor-universe validate', () => {
+  /** The built command line against this file's database; resolves with its exit code and output. */
+  async function fu(args: string[]) {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        [path.resolve('bin/factor-universe.js'), ...args],
+        { env: { ...process.env, FU_DATA_DIR: scratchDir(), FU_DATABASE_URL: t.url } },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      const { code, stdout, stderr } = e as { code: number; stdout: string; stderr: string };
+      return { code, stdout, stderr };
+    }
+  }
+
+  it('without a portfolio: the factor table with bias, band and verdict, and the specific summary', async () => {
+    const r = await fu(['validate', '--date', D[5]!, '--window', '20']);
+    assert.equal(r.code, 0, r.stderr);
+    const value = r.stdout.split('\n').find((l) => l.startsWith('Value '))!;
+    // n 4, skipped 2 (d0 has no prev, d3 no forecast), B = sqrt(14.75/3) = 2.217, band 0.293 – 1.707
+    assert.match(value, /^Value\s+4\s+2\s+2\.217\s+0\.293 – 1\.707\s+OUT: risk under-forecast$/);
+    assert.match(r.stdout, /specific risk: median bias 1\.155 over 1 symbols, 100\.0% inside their band/);
+  });
+
+  it('a portfolio by name: its bias and the backtests with the zone in words', async () => {
+    const r = await fu(['validate', 'demo book', '--date', D[5]!, '--window', '20']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /bias 2\.217 over n = 4 days \(2 skipped\)/);
+    const p95 = r.stdout.split('\n').find((l) => l.startsWith('parametric 95%'))!;
+    assert.match(
+      p95,
+      /^parametric 95%\s+4\s+1\s+0\.2\s.*yellow \(more exceptions than expected: look closer\)$/,
+    );
+    assert.match(r.stdout, new RegExp(`${D[2]}\\s+parametric 95%\\s+40\\s+15`));
+  });
+
+  it('a window outside 20–2,500 is a usage error naming --window', async () => {
+    const r = await fu(['validate', '--window', '10']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--window must be a whole number of trading days from 20 to 2500, got "10"/);
   });
 });

@@ -3,14 +3,15 @@ import { toDayNumber } from '../../dates.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import { ridgeFactors, type FactorModel } from '../../factors/model.ts';
 import { loadCloses, tradingDayOnOrBefore } from '../../market/closes.ts';
+import { FACTOR_COLUMNS } from '../../metrics/columns.ts';
 import type { FactorInputs, PortfolioInputs, SymbolForecasts } from './validate.ts';
 
 /**
  * The stored forecasts and the outcomes that validate them (METHODOLOGY.md 14), read in bulk: a few
  * statements per answer whatever the window or the universe (never one per day or per symbol).
  * Forecasts are read through the seed's table names and columns (`risk_models`,
- * `symbol_factor_exposures`, `symbol_specific_risk`, `portfolio_risk`), outcomes from the closes and
- * the portfolio snapshots.
+ * `symbol_daily_metrics`, `portfolio_risk`), outcomes from the closes, the metrics and the portfolio
+ * snapshots.
  */
 
 /**
@@ -136,8 +137,12 @@ function alignCalendar(got: readonly string[], want: readonly string[]): void {
 /**
  * Every symbol's specific forecasts (six ridge betas and the specific vol, as of each calendar date)
  * and returns, handed to `each` one symbol at a time so a universe of 10,000 never sits in memory
- * as 10,000 matrices. Three bulk statements: betas and specific vols aggregated per symbol as binary
- * arrays (`int4send`/`float8send`, as loadCloses does), and the closes.
+ * as 10,000 matrices. One bulk statement over `symbol_daily_metrics`, which keeps per symbol and
+ * date exactly the stored forecasts of that date (its `factor_*` columns are the day's betas and
+ * `specific_vol` the day's specific volatility, copied by the metrics stage) and the outcome
+ * (`return_1d`, §1's return): one row per symbol-day instead of six per-factor rows, three times
+ * faster than reading `symbol_factor_exposures` and the closes (bench/validation.ts). Each
+ * symbol's days travel as one binary array (int4send/float8send, as loadCloses does).
  */
 export async function forEachSymbolForecast(
   pool: pg.Pool,
@@ -147,66 +152,50 @@ export async function forEachSymbolForecast(
 ): Promise<number> {
   const K = dates.length;
   if (K < 2) return 0;
-  const factors = ridgeFactors(model);
-  const J = factors.length;
-  const ids = factors.map((f) => f.id);
-  const from = dates[0]!;
-  const lastForecast = dates[K - 2]!;
-  const start = toDayNumber(from);
+  const columns = ridgeFactors(model).map((f) => f.metricColumn);
+  // column names go into the SQL: only the metrics table's own factor columns are accepted
+  for (const c of columns)
+    if (!(FACTOR_COLUMNS as readonly string[]).includes(c)) throw new Error(`unknown factor column ${c}`);
+  const J = columns.length;
+  const start = toDayNumber(dates[0]!);
   const slot = new Int32Array(toDayNumber(dates[K - 1]!) - start + 1).fill(-1);
   dates.forEach((d, k) => (slot[toDayNumber(d) - start] = k));
-
-  const [betaRows, volRows, closes] = await Promise.all([
-    withTransaction(pool, async (client) => {
-      await client.query("SET LOCAL work_mem = '64MB'");
-      return (
-        await client.query<{ symbol: string; days: Buffer; factors: Buffer; betas: Buffer }>(
-          `SELECT symbol, string_agg(int4send(calculation_date - $1::date), ''::bytea) AS days,
-                  string_agg(int4send(array_position($3::int[], factor_id)), ''::bytea) AS factors,
-                  string_agg(float8send(beta), ''::bytea) AS betas
-             FROM symbol_factor_exposures
-            WHERE calculation_date BETWEEN $1 AND $2 AND factor_id = ANY($3)
-            GROUP BY symbol ORDER BY symbol`,
-          [from, lastForecast, ids],
-        )
-      ).rows;
-    }),
-    pool.query<{ symbol: string; days: Buffer; vols: Buffer }>(
-      `SELECT symbol, string_agg(int4send(calculation_date - $1::date), ''::bytea) AS days,
-              string_agg(float8send(specific_vol), ''::bytea) AS vols
-         FROM symbol_specific_risk WHERE calculation_date BETWEEN $1 AND $2
-        GROUP BY symbol ORDER BY symbol`,
-      [from, lastForecast],
-    ),
-    loadCloses(pool, model.settings.calendarSymbol, from, dates[K - 1]!),
-  ]);
-  alignCalendar(closes.dates, dates);
-  const closeRow = new Map(closes.symbols.map((s, i) => [s, i]));
-  const betaRow = new Map(betaRows.map((r, i) => [r.symbol, i]));
+  const value = (c: string) => `float8send(coalesce(${c}, 'NaN'))`;
+  const rows = await withTransaction(pool, async (client) => {
+    await client.query("SET LOCAL work_mem = '64MB'");
+    return (
+      await client.query<{ symbol: string; b: Buffer }>(
+        `SELECT symbol, string_agg(int4send(metric_date - $1::date) || ${[
+          'return_1d',
+          ...columns,
+          'specific_vol',
+        ]
+          .map(value)
+          .join(' || ')}, ''::bytea) AS b
+           FROM symbol_daily_metrics WHERE metric_date BETWEEN $1 AND $2
+          GROUP BY symbol ORDER BY symbol`,
+        [dates[0], dates[K - 1]],
+      )
+    ).rows;
+  });
+  const record = 4 + 8 * (J + 2);
   const betas = new Float64Array(K * J);
   const specificVol = new Float64Array(K);
   const returns = new Float64Array(K);
-  let symbols = 0;
-  for (const v of volRows.rows) {
-    const c = closeRow.get(v.symbol);
-    const b = betaRow.get(v.symbol);
-    if (c === undefined || b === undefined) continue;
-    specificVol.fill(NaN);
-    for (let i = 0; i < v.vols.length / 8; i++) {
-      const k = slot[v.days.readInt32BE(i * 4)] ?? -1;
-      if (k >= 0) specificVol[k] = v.vols.readDoubleBE(i * 8);
-    }
+  for (const r of rows) {
     betas.fill(NaN);
-    const br = betaRows[b]!;
-    for (let i = 0; i < br.betas.length / 8; i++) {
-      const k = slot[br.days.readInt32BE(i * 4)] ?? -1;
-      const j = br.factors.readInt32BE(i * 4) - 1;
-      if (k >= 0 && j >= 0) betas[k * J + j] = br.betas.readDoubleBE(i * 8);
+    specificVol.fill(NaN);
+    returns.fill(NaN);
+    for (let o = 0; o + record <= r.b.length; o += record) {
+      const k = slot[r.b.readInt32BE(o)] ?? -1;
+      if (k < 0) continue;
+      returns[k] = r.b.readDoubleBE(o + 4);
+      for (let j = 0; j < J; j++) betas[k * J + j] = r.b.readDoubleBE(o + 12 + 8 * j);
+      specificVol[k] = r.b.readDoubleBE(o + 12 + 8 * J);
     }
-    symbols++;
-    each(v.symbol, { betas, specificVol, returns: returnsOf(closes.closes, c, K, returns) });
+    each(r.symbol, { betas, specificVol, returns });
   }
-  return symbols;
+  return rows.length;
 }
 
 /**
