@@ -16,6 +16,7 @@ import { progressRoutes } from './routes/progress.ts';
 import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
 import { riskRoutes } from './routes/risk.ts';
+import { validationRoutes } from './routes/validation.ts';
 import { symbolRoutes } from './routes/symbols.ts';
 import { tokenFromCookie } from './session.ts';
 import { isAppRoute, sendAppShell, webApp } from './web.ts';
@@ -195,6 +196,7 @@ export async function buildServer(
     await secured.register(portfolioRoutes, { prefix: '/api/v1/portfolios' });
     await secured.register(analyticsRoutes, { prefix: '/api/v1/analytics' });
     await secured.register(riskRoutes, { prefix: '/api/v1' });
+    await secured.register(validationRoutes, { prefix: '/api/v1' });
     await secured.register(batchRoutes, { prefix: '/api/v1/batch' });
     await secured.register(progressRoutes, { prefix: '/api/v1' });
   });

@@ -91,6 +91,12 @@ const COMMANDS: Record<string, Entry> = {
       "a portfolio's risk report (by id or name): risk, contributions, VaR, stress, attribution, hedges",
     load: () => import('./risk.ts').then((m) => m.risk),
   },
+  validate: {
+    usage: 'validate [PORTFOLIO] [--date YYYY-MM-DD] [--window 250]',
+    summary:
+      'did the risk forecasts hold? factor and specific bias statistics, or a portfolio (id or name): its bias and VaR backtests',
+    load: () => import('./validate.ts').then((m) => m.validate),
+  },
   'batch run': {
     usage: 'batch run [--date YYYY-MM-DD] [--force] [--no-wait] [--verbose] [--concurrency N]',
     summary:

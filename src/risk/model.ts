@@ -9,27 +9,9 @@ import { loadPanel } from '../factors/store.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
 import { halfLifeWeights, weightedCovariance } from '../math/covariance.ts';
 import { loadRiskModel, saveRiskModel } from './store.ts';
+import type { RiskModel } from './types.ts';
 
-/**
- * The risk model of a trading day D (METHODOLOGY.md 10), stored once for the whole universe: the
- * annualised, exponentially weighted covariance of the six ridge factors' returns (their proxies'),
- * and the same for the seven stress proxies (12): the market proxy and the six.
- */
-export interface RiskModel {
-  date: string;
-  halfLife: number;
-  windowDays: number;
-  /** Ridge factor names, model order; `covariance` is factors.length² row-major. */
-  factors: string[];
-  /** Each factor's proxy symbol, in the same order. */
-  factorProxies: string[];
-  covariance: Float64Array;
-  observations: number;
-  /** The seven stress proxies: the market proxy first, then the factors' proxies. */
-  proxies: string[];
-  proxyCovariance: Float64Array;
-  proxyObservations: number;
-}
+export type { RiskModel } from './types.ts';
 
 export const DEFAULT_HALF_LIFE = 63;
 

@@ -3,12 +3,15 @@ import type { FactorModel } from '../factors/model.ts';
 import type { PositionValue } from '../portfolios/valuation.ts';
 import { attributeDay } from './attribution.ts';
 import { factorHedge, hedgeOperator, marketHedge, type HedgeOperator } from './hedges.ts';
-import { DEFAULT_HALF_LIFE, marketProxy, runRiskModel, type RiskModel } from './model.ts';
+import { DEFAULT_HALF_LIFE, marketProxy, runRiskModel } from './model.ts';
 import { portfolioRisk, riskDollars, type PortfolioRisk, type RiskLookup } from './portfolio.ts';
 import { loadScenarios, type Scenario } from './scenarios.ts';
 import { loadClosesOn, loadExposuresOn, loadReturnHistory, loadRiskInputs, loadRiskModel } from './store.ts';
 import { resolveHistorical, resolveShock, stressPnl, symbolReturn, type ResolvedScenario } from './stress.ts';
-import { historicalVar, hypotheticalPnl, parametricVar, type VarFigures } from './var.ts';
+import type { AttributionDay, RiskDay, RiskModel, RiskReport, StressRow } from './types.ts';
+import { historicalVar, hypotheticalPnl, parametricVar } from './var.ts';
+
+export type { AttributionDay, HedgeReport, RiskDay, RiskReport, StressRow, VarReport } from './types.ts';
 
 /**
  * A portfolio's risk report of one date (METHODOLOGY.md 10–13): load once for a whole run (risk
@@ -38,65 +41,6 @@ export function riskSettings(c: {
     benchmark: c.benchmark,
     ...(c.scenariosPath ? { scenarios: loadScenarios(c.scenariosPath) } : {}),
   };
-}
-
-export interface RiskReport {
-  date: string;
-  risk_model_date: string;
-  equity: number;
-  total_risk: number;
-  factor_risk: number;
-  specific_risk: number;
-  tracking_error: number | null;
-  total_risk_dollars: number;
-  factor_risk_dollars: number;
-  specific_risk_dollars: number;
-  tracking_error_dollars: number | null;
-  benchmark: string;
-  factors: { factor: string; exposure: number; contribution: number; percent: number }[];
-  symbols: { symbol: string; weight: number; specific_vol: number; contribution: number; percent: number }[];
-  positions: { position_id: number; symbol: string; weight: number; contribution: number; percent: number }[];
-  missing: { position_id: number; symbol: string; reason: string }[];
-}
-
-export interface VarReport {
-  parametric: VarFigures;
-  historical: VarFigures & { days: number };
-}
-
-export interface HedgeReport {
-  factor_risk_before: number;
-  factor_risk_after: number;
-  factor_risk_before_dollars: number;
-  factor_risk_after_dollars: number;
-  etfs: { symbol: string; notional: number }[];
-  market_hedge: { symbol: string; notional: number; beta: number } | null;
-}
-
-export interface StressRow {
-  scenario: string;
-  kind: 'shock' | 'historical';
-  pnl: number | null;
-  pnl_percent: number | null;
-  status: 'applied' | 'not_applicable';
-  reason?: string;
-  shocks: Record<string, number>;
-}
-
-export interface AttributionDay {
-  daily_pnl: number;
-  factor_pnl: Record<string, number>;
-  specific_pnl: number;
-}
-
-export interface RiskDay {
-  portfolioId: number;
-  risk: RiskReport;
-  var: VarReport;
-  hedges: HedgeReport;
-  stress: StressRow[];
-  /** Null for a what-if book (no history). */
-  attribution: AttributionDay | null;
 }
 
 export interface RiskContext {

@@ -1,9 +1,8 @@
 import type pg from 'pg';
 import { addDays } from '../dates.ts';
 import { loadCloses } from '../market/closes.ts';
-import type { RiskModel } from './model.ts';
 import { riskDollars } from './portfolio.ts';
-import type { RiskDay } from './report.ts';
+import type { RiskDay, RiskModel } from './types.ts';
 
 /** Reads and writes of the risk model and the portfolio risk results: bulk, one statement per table. */
 

@@ -13,6 +13,7 @@ const Portfolios = lazy(() => import('./pages/Portfolios.tsx'));
 const PortfolioPage = lazy(() => import('./pages/PortfolioPage.tsx'));
 const WhatIf = lazy(() => import('./pages/WhatIf.tsx'));
 const Batch = lazy(() => import('./pages/Batch.tsx'));
+const RiskModel = lazy(() => import('./pages/RiskModel.tsx'));
 
 /** Sends the person to sign-in, remembering where they were. */
 function toSignIn() {
@@ -58,6 +59,7 @@ export function App() {
   else if (path === '/portfolios') page = <Portfolios />;
   else if ((m = path.match(/^\/portfolios\/(\d+)$/))) page = <PortfolioPage id={Number(m[1])} />;
   else if (path === '/what-if') page = <WhatIf />;
+  else if (path === '/risk-model') page = <RiskModel />;
   else if (path === '/batch') page = <Batch admin={me.admin} />;
   else
     page = (
@@ -70,6 +72,7 @@ export function App() {
     ['/', 'Dashboard'],
     ['/portfolios', 'Portfolios'],
     ['/what-if', 'What-if'],
+    ['/risk-model', 'Risk model'],
     ...(me.admin ? [['/batch', 'Batch']] : []),
   ] as const;
   return (

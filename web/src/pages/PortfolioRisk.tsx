@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
 import { qs } from '../api.ts';
+import { BacktestPanel } from '../components/BacktestPanel.tsx';
 import { Chart } from '../components/Chart.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
 import { StressPanel, type StressResult } from '../components/StressTable.tsx';
@@ -431,6 +432,8 @@ export function PortfolioRisk({
           )}
         </div>
       </div>
+
+      <BacktestPanel id={id} />
     </>
   );
 }
