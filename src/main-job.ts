@@ -12,6 +12,7 @@ import { loadModel } from './factors/model.ts';
 import type { PipelineEngine } from './pipeline/engine.ts';
 import { lastCompletedDate } from './pipeline/runs.ts';
 import { submitRun } from './pipeline/submit.ts';
+import { hasPassword } from './users/users.ts';
 import { startWorker } from './workers/worker.ts';
 
 /**
@@ -58,9 +59,7 @@ export async function runMainJob(
       `Store: ${counts.symbols} symbols, prices up to ${counts.last_date ?? '(none)'}, ${counts.portfolios} portfolios.`,
     );
     if (options.serve) {
-      log(
-        `Sign in as "${DEMO_USER}" with password "${config.demoPassword}" (POST /api/v1/auth/login). Ctrl-C stops.`,
-      );
+      log(`${await signInHint(d, config)} Ctrl-C stops.`);
       // The API has a pool of its own, with the API's timeouts (the batch's are longer).
       const api = await openDatabase(config, { api: true, migrate: false });
       try {
@@ -74,6 +73,19 @@ export async function runMainJob(
     await engine?.stop();
     await d.close();
   }
+}
+
+/**
+ * How to sign in, as `start` prints it: the demo password only when the demo user really has it
+ * (the demo may have been loaded under another FU_DEMO_PASSWORD, or its password changed since).
+ */
+export async function signInHint(d: Db, config: Config): Promise<string> {
+  if (await hasPassword(d.db, DEMO_USER, config.demoPassword))
+    return `Sign in as "${DEMO_USER}" with password "${config.demoPassword}" (POST /api/v1/auth/login).`;
+  return (
+    `Sign in with a user of this store (POST /api/v1/auth/login); FU_DEMO_PASSWORD is not the password of ` +
+    `user "${DEMO_USER}" here (set one with FU_NEW_PASSWORD=... factor-universe users create ${DEMO_USER} --replace).`
+  );
 }
 
 /** The daily pipeline over the last `days` trading days, from where the last completed run stopped. */

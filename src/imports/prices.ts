@@ -8,7 +8,7 @@ import { withTransaction } from '../db/transaction.ts';
 import { refreshUniverse } from '../universe.ts';
 import { ImportError, ProblemList, readCsvRecords } from './csv.ts';
 import { FieldReader } from './fields.ts';
-import { canonicalSymbol, SYMBOL_PATTERN } from './symbols.ts';
+import { canonicalSymbol, SYMBOL_PATTERN, symbolProblem } from './symbols.ts';
 
 export interface PriceImportResult {
   file: string;
@@ -65,7 +65,7 @@ export async function readPriceRows(
     const given = fixedSymbol ?? f.text('symbol');
     const symbol = given === undefined ? undefined : canonicalSymbol(given);
     if (symbol !== undefined && !SYMBOL_PATTERN.test(symbol))
-      problems.add(line, 'symbol', `invalid symbol "${symbol}"`);
+      problems.add(line, 'symbol', symbolProblem(symbol)!);
     const date = f.date('date');
     const close = f.number('close', 'price');
     present ??= extraColumns(header);
