@@ -1,8 +1,18 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
-import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
+import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { POSITION_VALUE_NUMBERS, type PositionValueRow } from '../../portfolios/position-values.ts';
 import { ApiError } from '../errors.ts';
-import { errors, Id, IsoDate, Nullable, Offset } from '../schemas.ts';
+import {
+  positionValueChunks,
+  positionValueDate,
+  readPortfoliosPage,
+  readPositionsPage,
+  readPositionValuesPage,
+  readSnapshotsPage,
+} from '../read/portfolios.ts';
+import { errors, Id, IsoDate, LIST_PAGE, Nullable, Offset, pageQuery, PageFields } from '../schemas.ts';
 
 const IdParams = Type.Object({ id: Id });
 const Portfolio = Type.Object({
@@ -12,6 +22,35 @@ const Portfolio = Type.Object({
   equity_balance: Type.Number(),
 });
 const Missing = Type.Array(Type.Object({ position_id: Type.Integer(), symbol: Type.String() }));
+const ListPage = Type.Object(pageQuery(LIST_PAGE.byDefault, LIST_PAGE.max), { additionalProperties: false });
+const pageOf = (q: { limit?: number; offset?: number }) => ({
+  limit: q.limit ?? LIST_PAGE.byDefault,
+  offset: q.offset ?? 0,
+});
+
+const CSV_COLUMNS = [
+  'position_id',
+  'symbol',
+  'position_type',
+  'quantity',
+  'beta_symbol',
+  ...POSITION_VALUE_NUMBERS,
+] as const;
+
+/** A CSV field: quoted when it holds a separator, a quote or a line break; a formula prefix defused. */
+function csvField(v: string | number | null): string {
+  if (v === null) return '';
+  if (typeof v === 'number') return String(v);
+  const text = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The CSV lines of the whole list, header first, a chunk of rows at a time. */
+async function* csvLines(chunks: AsyncGenerator<PositionValueRow[]>): AsyncGenerator<string> {
+  yield `${CSV_COLUMNS.join(',')}\n`;
+  for await (const rows of chunks)
+    yield rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(',')).join('\n') + '\n';
+}
 
 /**
  * A user's portfolios and what the batch computed for them. Another user's portfolio answers 404,
@@ -45,18 +84,18 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/',
     {
       schema: {
-        summary: "The signed-in user's portfolios",
-        response: { 200: Type.Object({ portfolios: Type.Array(Portfolio) }), ...errors },
+        summary: "The signed-in user's portfolios, a page at a time",
+        querystring: ListPage,
+        response: {
+          200: Type.Object({ portfolios: Type.Array(Portfolio), ...PageFields }),
+          ...errors,
+        },
       },
     },
-    async (request) => ({
-      portfolios: await db
-        .selectFrom('portfolios')
-        .select(['id', 'name', 'currency', 'equity_balance'])
-        .where('owner_id', '=', request.user.sub)
-        .orderBy('id')
-        .execute(),
-    }),
+    async (request) => {
+      const page = pageOf(request.query);
+      return { ...(await readPortfoliosPage(db, request.user.sub, page)), ...page };
+    },
   );
 
   app.get(
@@ -69,9 +108,12 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:id/positions',
     {
       schema: {
+        summary: "A portfolio's positions by id, a page at a time",
         params: IdParams,
+        querystring: ListPage,
         response: {
           200: Type.Object({
+            ...PageFields,
             positions: Type.Array(
               Type.Object({
                 id: Type.Integer(),
@@ -95,27 +137,8 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       await owned(request.params.id, request.user.sub);
-      return {
-        positions: await db
-          .selectFrom('positions')
-          .select([
-            'id',
-            'symbol',
-            'position_type',
-            'quantity',
-            'entry_price',
-            'entry_date',
-            'exit_date',
-            'underlying_symbol',
-            'strike_price',
-            'expiration_date',
-            'multiplier',
-            'implied_volatility',
-          ])
-          .where('portfolio_id', '=', request.params.id)
-          .orderBy('id')
-          .execute(),
-      };
+      const page = pageOf(request.query);
+      return { ...(await readPositionsPage(db, request.params.id, page)), ...page };
     },
   );
 
@@ -124,12 +147,16 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary:
-          'Positions valued on a date (default: the newest): price, market value, exposure, weight, Greeks, day P&L',
+          'Positions valued on a date (default: the newest): price, market value, exposure, weight, Greeks, day P&L; largest exposure first, a page at a time',
         params: IdParams,
-        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { date: Type.Optional(IsoDate), ...pageQuery(LIST_PAGE.byDefault, LIST_PAGE.max) },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             date: Nullable(Type.String()),
+            ...PageFields,
             positions: Type.Array(
               Type.Object({
                 position_id: Type.Integer(),
@@ -147,7 +174,37 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       await owned(request.params.id, request.user.sub);
-      return readPositionValues(app.deps.pool, request.params.id, request.query.date);
+      const page = pageOf(request.query);
+      return {
+        ...(await readPositionValuesPage(app.deps.pool, request.params.id, request.query.date, page)),
+        ...page,
+      };
+    },
+  );
+
+  app.get(
+    '/:id/positions/values.csv',
+    {
+      schema: {
+        summary:
+          'Every position valued on a date (default: the newest), as CSV streamed in chunks by position id',
+        params: IdParams,
+        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
+        produces: ['text/csv'],
+        response: { 200: Type.String({ description: 'CSV, header first' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await owned(id, request.user.sub);
+      const date = await positionValueDate(app.deps.pool, id, request.query.date);
+      return (reply as FastifyReply)
+        .type('text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="portfolio-${id}-positions-${date ?? 'none'}.csv"`,
+        )
+        .send(Readable.from(csvLines(positionValueChunks(app.deps.pool, id, date))));
     },
   );
 
@@ -305,12 +362,18 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         params: IdParams,
+        summary: "A portfolio's daily snapshots in [from, to], oldest first, a page at a time",
         querystring: Type.Object(
-          { from: Type.Optional(IsoDate), to: Type.Optional(IsoDate) },
+          {
+            from: Type.Optional(IsoDate),
+            to: Type.Optional(IsoDate),
+            ...pageQuery(LIST_PAGE.byDefault, LIST_PAGE.max),
+          },
           { additionalProperties: false },
         ),
         response: {
           200: Type.Object({
+            ...PageFields,
             snapshots: Type.Array(
               Type.Object({
                 date: Type.String(),
@@ -339,31 +402,8 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { from = '0001-01-01', to = '9999-12-31' } = request.query;
       if (from > to) throw new ApiError(400, 'bad_request', 'querystring parameter "from" is after "to"');
       await owned(id, request.user.sub);
-      return {
-        snapshots: await db
-          .selectFrom('portfolio_snapshots')
-          .select([
-            'snapshot_date as date',
-            'equity',
-            'total_value',
-            'cash',
-            'long_exposure',
-            'short_exposure',
-            'gross_exposure',
-            'net_exposure',
-            'daily_pnl',
-            'daily_return',
-            'cumulative_pnl',
-            'portfolio_delta',
-            'positions_count',
-            'missing_prices',
-          ])
-          .where('portfolio_id', '=', id)
-          .where('snapshot_date', '>=', from)
-          .where('snapshot_date', '<=', to)
-          .orderBy('snapshot_date')
-          .execute(),
-      };
+      const page = pageOf(request.query);
+      return { ...(await readSnapshotsPage(db, id, from, to, page)), ...page };
     },
   );
 };

@@ -50,9 +50,9 @@ export default function PortfolioPage({ id }: { id: number }) {
   const portfolio = useApi<Portfolio>(`/portfolios/${id}`);
   const exposures = useApi<Exposures>(`/portfolios/${id}/factor-exposures`);
   const positions = useApi<{ date: string | null; positions: PositionValue[] }>(
-    `/portfolios/${id}/positions/values`,
+    `/portfolios/${id}/positions/values?limit=10000`,
   );
-  const snapshots = useApi<{ snapshots: Snapshot[] }>(`/portfolios/${id}/snapshots`);
+  const snapshots = useApi<{ snapshots: Snapshot[] }>(`/portfolios/${id}/snapshots?limit=10000`);
   const stress = useApi<StressResult[]>(`/portfolios/${id}/stress-tests`);
   const { query } = useLocation();
   const tab = query.get('tab') === 'risk' ? 'risk' : 'overview';
