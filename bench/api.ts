@@ -44,7 +44,7 @@ try {
         env: {
           ...process.env,
           DATABASE_URL: url.toString(),
-          FU_JWT_SECRET: 'bench-secret-0123456789-0123456789',
+          FU_JWT_SECRET: '3e8a1f6c9b2d5e0a7c4f1b8e3d6a9c2f5b0e7d4a1c8f3b6e9d2a5c0f7b4e1d8a',
           ...env,
         },
         stdio: 'ignore',

@@ -100,14 +100,33 @@ export interface Config {
   loginWindowSeconds: number;
   /** Largest request body accepted (bytes); larger answers 413. */
   bodyLimitBytes: number;
+  /** A client must send a request's headers within this long (ms) of connecting, else its socket is closed. */
+  httpHeadersTimeoutMs: number;
+  /** ... and the whole request (headers and body) within this long (ms). */
+  httpRequestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this long (ms) without a new request. */
+  httpKeepAliveTimeoutMs: number;
+  /** A socket with no traffic either way for this long (ms) is closed. */
+  httpIdleTimeoutMs: number;
+  /** Connections open at once; a new one beyond is closed at once (other clients keep being served). */
+  httpMaxConnections: number;
+  /**
+   * Proxies in front of the API (hops): 0 = none, X-Forwarded-* ignored. With N > 0 the client's
+   * address and protocol are read from the N nearest X-Forwarded-* entries, and the session cookie is
+   * always marked Secure (a proxy is taken to terminate TLS).
+   */
+  trustProxy: number;
 }
+
+/** The demo user's password unless FU_DEMO_PASSWORD says otherwise (for the loopback demo only). */
+export const DEFAULT_DEMO_PASSWORD = 'demo-password';
 
 const DEFAULTS: Config = {
   databaseUrl: undefined,
   dataDir: '.data',
   embeddedPort: 54329,
   poolSize: 10,
-  demoPassword: 'demo-password',
+  demoPassword: DEFAULT_DEMO_PASSWORD,
   dualWrite: true,
   readPath: 'symbol',
   maxConcurrentBatches: 5,
@@ -149,6 +168,12 @@ const DEFAULTS: Config = {
   loginLimitPerAddress: 100,
   loginWindowSeconds: 60,
   bodyLimitBytes: 1024 * 1024,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  httpKeepAliveTimeoutMs: 5_000,
+  httpIdleTimeoutMs: 60_000,
+  httpMaxConnections: 500,
+  trustProxy: 0,
 };
 
 /**
@@ -227,6 +252,50 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
 
 const port = integer(1, 65535);
 
+/**
+ * A rough estimate of the bits of entropy in a secret: its length times log2 of the alphabet its
+ * characters are drawn from (hex digits 16; otherwise digits 10, each case 26, other ASCII 33,
+ * anything else 128). An estimate of what a guesser must cover, not a measurement: a long dictionary
+ * phrase still passes. Example: 64 random hex digits → 256 bits; "x" → 4.7 bits.
+ */
+export function estimatedEntropyBits(secret: string): number {
+  const chars = [...secret];
+  if (chars.length === 0) return 0;
+  let alphabet: number;
+  if (/^[0-9a-f]+$/.test(secret) || /^[0-9A-F]+$/.test(secret)) alphabet = 16;
+  else {
+    alphabet = 0;
+    if (/[0-9]/.test(secret)) alphabet += 10;
+    if (/[a-z]/.test(secret)) alphabet += 26;
+    if (/[A-Z]/.test(secret)) alphabet += 26;
+    if (/[^0-9A-Za-z\u0080-\u{10ffff}]/u.test(secret)) alphabet += 33;
+    if (/[\u0080-\u{10ffff}]/u.test(secret)) alphabet += 128;
+  }
+  // A repetitive string ("aaaa…", "abab…") draws from fewer symbols than its classes say: take the
+  // smaller of the class estimate and the string's own symbol frequencies (Shannon), per character.
+  const counts = new Map<string, number>();
+  for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let shannon = 0;
+  for (const n of counts.values()) shannon -= (n / chars.length) * Math.log2(n / chars.length);
+  // Fewer than 12 distinct characters is a pattern, not a random draw (random hex shows 14–16).
+  if (counts.size < 12) return chars.length * Math.min(Math.log2(alphabet), Math.log2(counts.size));
+  const perChar = Math.min(Math.log2(alphabet), Math.max(shannon, Math.log2(counts.size)) + 1.5);
+  return chars.length * perChar;
+}
+
+/** The JWT secret: at least 32 bytes and about 256 bits of estimated entropy. The value is never shown. */
+const strongSecret: Parser<string> = (raw) => {
+  const s = text(raw);
+  const bytes = Buffer.byteLength(s);
+  const bits = Math.floor(estimatedEntropyBits(s));
+  if (bytes < 32 || bits < 256)
+    throw new Error(
+      `must carry at least 32 bytes of entropy (e.g. the output of \`openssl rand -base64 48\`); ` +
+        `the value given has ${bytes} bytes, about ${bits} bits estimated (the value is not shown)`,
+    );
+  return s;
+};
+
 const TRUE = ['1', 'true', 'on', 'yes'];
 const FALSE = ['0', 'false', 'off', 'no'];
 const flag: Parser<boolean> = (raw) => {
@@ -286,7 +355,13 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   loginLimitPerAddress: { env: 'FU_LOGIN_LIMIT_PER_ADDRESS', parse: integer(1) },
   loginWindowSeconds: { env: 'FU_LOGIN_WINDOW_SECONDS', parse: integer(1) },
   bodyLimitBytes: { env: 'FU_BODY_LIMIT_BYTES', parse: integer(1024) },
-  jwtSecret: { env: 'FU_JWT_SECRET', parse: text },
+  httpHeadersTimeoutMs: { env: 'FU_HTTP_HEADERS_TIMEOUT_MS', parse: integer(100, 600_000) },
+  httpRequestTimeoutMs: { env: 'FU_HTTP_REQUEST_TIMEOUT_MS', parse: integer(100, 3_600_000) },
+  httpKeepAliveTimeoutMs: { env: 'FU_HTTP_KEEPALIVE_TIMEOUT_MS', parse: integer(100, 600_000) },
+  httpIdleTimeoutMs: { env: 'FU_HTTP_IDLE_TIMEOUT_MS', parse: integer(100, 3_600_000) },
+  httpMaxConnections: { env: 'FU_HTTP_MAX_CONNECTIONS', parse: integer(1, 1_000_000) },
+  trustProxy: { env: 'FU_TRUST_PROXY', parse: integer(0, 10) },
+  jwtSecret: { env: 'FU_JWT_SECRET', parse: strongSecret },
   tokenTtlSeconds: { env: 'FU_TOKEN_TTL_SECONDS', parse: integer(1) },
   port: { env: 'FU_PORT', conventions: ['PORT'], parse: port },
   apiCacheMs: { env: 'FU_API_CACHE_MS', parse: integer(0) },

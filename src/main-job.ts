@@ -12,6 +12,7 @@ import { loadModel } from './factors/model.ts';
 import type { PipelineEngine } from './pipeline/engine.ts';
 import { lastCompletedDate } from './pipeline/runs.ts';
 import { submitRun } from './pipeline/submit.ts';
+import { hasPassword } from './users/users.ts';
 import { startWorker } from './workers/worker.ts';
 
 /**
@@ -58,10 +59,11 @@ export async function runMainJob(
     const stopBatch = new AbortController();
     let batch: Promise<void> = Promise.resolve();
     const worker = engine;
+    const hint = await signInHint(d, config);
     try {
       await serve(api, config, config.port, config.host, engine, (address) => {
         const url = address.replace('://localhost', '://127.0.0.1');
-        log(`Open ${url} and sign in as ${DEMO_USER} / ${config.demoPassword}`);
+        log(`Open ${url} and ${hint}. Ctrl-C stops.`);
         batch = runRecentBatch(d, worker, log, 60, stopBatch.signal).catch((e: unknown) => {
           if (!stopBatch.signal.aborted) log(`Batch: ${e instanceof Error ? e.message : String(e)}`);
         });
@@ -91,6 +93,19 @@ async function logStore(d: Db, log: (line: string) => void): Promise<boolean> {
     `Store: ${counts.symbols} symbols, prices up to ${counts.last_date ?? '(none)'}, ${counts.portfolios} portfolios.`,
   );
   return true;
+}
+
+/**
+ * How to sign in, as `start` prints it: the demo password only when the demo user really has it
+ * (the demo may have been loaded under another FU_DEMO_PASSWORD, or its password changed since).
+ */
+export async function signInHint(d: Db, config: Config): Promise<string> {
+  if (await hasPassword(d.db, DEMO_USER, config.demoPassword))
+    return `sign in as ${DEMO_USER} / ${config.demoPassword}`;
+  return (
+    `sign in with a user of this store; FU_DEMO_PASSWORD is not the password of ` +
+    `user "${DEMO_USER}" here (set one with FU_NEW_PASSWORD=... factor-universe users create ${DEMO_USER} --replace)`
+  );
 }
 
 /** The daily pipeline over the last `days` trading days, from where the last completed run stopped. */

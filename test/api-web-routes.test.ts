@@ -194,7 +194,10 @@ describe('browser session', () => {
     assert.deepEqual((await get('/api/v1/auth/me', { cookie })).body, { username: 'demo', admin: false });
     assert.equal((await get('/api/v1/auth/me', {})).status, 401);
     assert.equal((await get('/api/v1/portfolios', { cookie: 'fu_session=not-a-token' })).status, 401);
-    const out = await fetch(`${base}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });
+    const out = await fetch(`${base}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { cookie, origin: base },
+    });
     assert.equal(out.status, 204);
     assert.match(out.headers.get('set-cookie')!, /^fu_session=;.*(Max-Age=0|Expires=Thu, 01 Jan 1970)/);
   });

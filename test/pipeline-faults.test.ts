@@ -103,7 +103,7 @@ describe('20 concurrent requests to start a run for one date', () => {
     const apiPort = await freePort();
     api = spawnCli(['serve', '--port', String(apiPort)], {
       FU_DATABASE_URL: t.url,
-      FU_JWT_SECRET: 'test-secret-0123456789-0123456789',
+      FU_JWT_SECRET: '9f4c2e7a1b8d3f6e0a5c9b2d7e4f1a8c3b6d0e9f2a5c8b1d4e7f0a3c6b9d2e5f',
       FU_POOL_SIZE: '4', // fewer connections than requests: none may wait holding one
     });
     base = `http://127.0.0.1:${apiPort}`;

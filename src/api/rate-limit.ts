@@ -39,3 +39,23 @@ export class WindowLimiter {
     if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value as string);
   }
 }
+
+/**
+ * The limits on password checks, shared by every route that checks one (sign-in by token or cookie,
+ * password change): attempts per username and per client address in a fixed window. Usernames are
+ * case-sensitive, so their keys are too: failures on `ALICE` do not lock `alice` out.
+ */
+export class CredentialLimits {
+  private readonly perUser: WindowLimiter;
+  private readonly perAddress: WindowLimiter;
+
+  constructor(o: { perUser: number; perAddress: number; windowSeconds: number }) {
+    this.perUser = new WindowLimiter(o.perUser, o.windowSeconds * 1000);
+    this.perAddress = new WindowLimiter(o.perAddress, o.windowSeconds * 1000);
+  }
+
+  /** Counts one password check; returns 0 when allowed, else the seconds to wait (answer 429). */
+  hit(address: string, username: string): number {
+    return Math.max(this.perAddress.hit(address), this.perUser.hit(username));
+  }
+}

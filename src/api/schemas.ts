@@ -52,3 +52,26 @@ export const StringEnum = <T extends string>(
   values: readonly T[],
   options: { default?: T; description?: string } = {},
 ) => Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
+/**
+ * Paging of a list that grows with the data: `limit` (default `byDefault`, at most `max`) and
+ * `offset`; the answer carries `total`, `limit` and `offset` beside the rows.
+ */
+export const pageQuery = (byDefault: number, max: number) => ({
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: max,
+      default: byDefault,
+      description: `rows per page (at most ${max})`,
+    }),
+  ),
+  offset: Type.Optional(Offset),
+});
+export const PageFields = {
+  total: Type.Integer({ description: 'rows in the whole list' }),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+};
+/** Page sizes of the portfolio lists: a default page, and the most one request may take. */
+export const LIST_PAGE = { byDefault: 1000, max: 10_000 };

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
-import type { Config } from '../config.ts';
+import { DEFAULT_DEMO_PASSWORD, type Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { PipelineEngine } from '../pipeline/engine.ts';
-import { usersWithPassword } from '../users/users.ts';
+import { usersWithDemoPassword } from '../users/users.ts';
 import { jwtSecret } from './secret.ts';
 import { buildServer } from './server.ts';
 
@@ -13,13 +13,23 @@ export function isLoopback(host: string): boolean {
   return host === '::1' || host === '::ffff:127.0.0.1';
 }
 
+/** True for an address that means every interface of the machine. */
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
+
+/** The URL to print for where the server listens: the address bound, not a loopback stand-in. */
+export function listenUrl(host: string, port: number): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
 /**
  * Serves the API until SIGINT/SIGTERM. Then it stops accepting connections, lets the requests in
  * flight finish (at most `config.shutdownTimeoutMs`, after which their connections are cut) and
  * returns; the caller closes the pool and stops the embedded server.
  *
  * The demo password is for the loopback demo: on any other address the server refuses to start
- * while a user still has it.
+ * while a user still has it (the password the demo loader set and nobody changed since, or the
+ * configured or default demo password, whatever FU_DEMO_PASSWORD says now).
  */
 export async function serve(
   d: Db,
@@ -32,7 +42,7 @@ export async function serve(
   onListening?: (address: string) => void,
 ): Promise<void> {
   if (!isLoopback(host)) {
-    const exposed = await usersWithPassword(d.db, config.demoPassword);
+    const exposed = await usersWithDemoPassword(d.db, [config.demoPassword, DEFAULT_DEMO_PASSWORD]);
     if (exposed.length > 0)
       throw new Error(
         `refusing to listen on ${host}: user(s) ${exposed.join(', ')} still have the demo password; ` +
@@ -50,8 +60,12 @@ export async function serve(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const address = await app.listen({ port, host });
-    console.log(`Factor Universe API on ${address} (OpenAPI at ${address}/docs)`);
+    await app.listen({ port, host });
+    const bound = app.server.address();
+    const address = listenUrl(host, typeof bound === 'object' && bound ? bound.port : port);
+    console.log(
+      `Factor Universe API on ${address}${isWildcard(host) ? ' (every interface of this machine)' : ''} (OpenAPI at ${address}/docs)`,
+    );
     onListening?.(address);
     await stopped;
     console.log('Stopping: no new connections; finishing the requests in flight…');

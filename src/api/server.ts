@@ -4,7 +4,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
 import { accountById } from '../users/users.ts';
 import type { ApiDeps, TokenPayload } from './deps.ts';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
@@ -18,7 +20,8 @@ import { portfolioRoutes } from './routes/portfolios.ts';
 import { riskRoutes } from './routes/risk.ts';
 import { validationRoutes } from './routes/validation.ts';
 import { symbolRoutes } from './routes/symbols.ts';
-import { tokenFromCookie } from './session.ts';
+import { CredentialLimits } from './rate-limit.ts';
+import { sessionFromCookie } from './session.ts';
 import { isAppRoute, sendAppShell, webApp } from './web.ts';
 
 const STATUS_CODES: Record<number, string> = {
@@ -32,6 +35,28 @@ const STATUS_CODES: Record<number, string> = {
   429: 'too_many_requests',
   503: 'unavailable',
 };
+
+/**
+ * The HTTP server with its bounds: a slow or idle client must not hold a socket for ever. The
+ * headers, the whole request, an idle kept-alive connection and a silent socket each have a limit
+ * (node checks the first two every second here, not every 30 s), and beyond `httpMaxConnections`
+ * open sockets a new one is closed at once, so file descriptors stay for the clients already
+ * served and for the database pool.
+ */
+function httpServer(config: Config, handler: http.RequestListener): http.Server {
+  const server = http.createServer(
+    {
+      headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
+      requestTimeout: config.httpRequestTimeoutMs,
+      keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+    },
+    handler,
+  );
+  server.setTimeout(config.httpIdleTimeoutMs, (socket) => socket.destroy());
+  server.maxConnections = config.httpMaxConnections;
+  return server;
+}
 
 const unauthorized = (why: string) =>
   new ApiError(401, 'unauthorized', `${why} (sign in with POST /api/v1/auth/login)`);
@@ -58,11 +83,17 @@ export async function buildServer(
     genReqId: () => randomUUID(),
     requestIdHeader: false, // a client's id is not trusted: ours is in the x-request-id answer header
     bodyLimit: config.bodyLimitBytes,
+    serverFactory: (handler) => httpServer(config, handler),
+    // X-Forwarded-* only from the configured number of proxies (the nearest hops); otherwise a client
+    // could forge them.
+    trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
     // Long path parameters reach the route's schema (a 400 naming them) instead of a bare 414.
     routerOptions: { maxParamLength: 1000 },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('deps', deps);
+  // Beyond this many open sockets, node closes a new one at once: file descriptors stay for the
+  // clients already connected (and for the database pool).
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -73,6 +104,27 @@ export async function buildServer(
     for (const [name, value] of Object.entries(query ?? {})) {
       if (typeof value === 'string' && /^[+-]?(infinity|nan)$/i.test(value.trim()))
         throw new ApiError(400, 'bad_request', `querystring parameter "${name}": must be a finite number`);
+    }
+  });
+  // An integer in the path or the query is decimal digits and nothing else: the coercion would take
+  // "0x1", " 1", "+1" or "1e0" as 1. Refused here, before any handler or the database sees it.
+  app.addHook('preValidation', async (request) => {
+    const schema = request.routeOptions.schema;
+    for (const [part, values] of [
+      ['params', request.params],
+      ['querystring', request.query],
+    ] as const) {
+      const properties = (schema?.[part] as { properties?: Record<string, { type?: unknown }> } | undefined)
+        ?.properties;
+      if (!properties || !values || typeof values !== 'object') continue;
+      for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
+        if (properties[name]?.type === 'integer' && typeof value === 'string' && !/^[0-9]{1,16}$/.test(value))
+          throw new ApiError(
+            400,
+            'bad_request',
+            `${part} parameter "${name}": must be a whole number in decimal digits`,
+          );
+      }
     }
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -171,11 +223,16 @@ export async function buildServer(
 
   // The web app's session cookie carries the same token as the Authorization header.
   await app.register(cookie);
-  app.addHook('onRequest', tokenFromCookie);
+  app.addHook('onRequest', sessionFromCookie(config));
   webBuilt = await webApp(app);
 
   await app.register(healthRoutes);
-  await app.register(authRoutes, { prefix: '/api/v1/auth' });
+  const limits = new CredentialLimits({
+    perUser: config.loginLimitPerUser,
+    perAddress: config.loginLimitPerAddress,
+    windowSeconds: config.loginWindowSeconds,
+  });
+  await app.register(authRoutes, { prefix: '/api/v1/auth', limits });
   await app.register(async (secured) => {
     secured.addHook('onRequest', async (request) => {
       let token: TokenPayload;
@@ -191,7 +248,7 @@ export async function buildServer(
         throw unauthorized('this token was revoked (signed out, password changed or user changed)');
       request.user = { sub: account.id, username: account.username, admin: account.is_admin };
     });
-    await secured.register(accountRoutes, { prefix: '/api/v1/auth' });
+    await secured.register(accountRoutes, { prefix: '/api/v1/auth', limits });
     await secured.register(symbolRoutes, { prefix: '/api/v1/data' });
     await secured.register(portfolioRoutes, { prefix: '/api/v1/portfolios' });
     await secured.register(analyticsRoutes, { prefix: '/api/v1/analytics' });

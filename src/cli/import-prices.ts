@@ -13,11 +13,25 @@ export const importPrices: CommandModule = {
     const d = await db();
     const started = performance.now();
     const summary = await importPricesFiles(d.pool, target, (r) => {
-      if (r instanceof ImportError) console.error(r.message);
-      else
+      if (r instanceof ImportError) {
+        console.error(r.message);
+        return;
+      }
+      console.log(
+        `${path.basename(r.file)}: ${r.rows} rows, ${r.symbols} symbols: ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged`,
+      );
+      if (r.revised.length > 0) {
+        const sum = (k: 'betas' | 'metrics' | 'repriced') => r.revised.reduce((a, x) => a + x[k], 0);
         console.log(
-          `${path.basename(r.file)}: ${r.rows} rows, ${r.symbols} symbols: ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged`,
+          `  revised history of ${r.revised.length} symbol(s) (${r.revised
+            .slice(0, 5)
+            .map((x) => `${x.symbol} from ${x.firstChanged}`)
+            .join(
+              ', ',
+            )}${r.revised.length > 5 ? ', …' : ''}): ${sum('betas')} betas and ${sum('metrics')} metric rows ` +
+            `to recompute, ${sum('repriced')} repriced (market_data_revisions)`,
         );
+      }
     });
     const files = summary.results.length + summary.failures.length;
     console.log(

@@ -121,7 +121,8 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import('./compare.ts').then((m) => m.compare),
   },
   'users create': {
-    usage: 'users create USERNAME [--admin] [--replace]   (password from FU_NEW_PASSWORD or --password)',
+    usage:
+      'users create USERNAME [--admin] [--replace]   (password from FU_NEW_PASSWORD or a prompt, never the command line)',
     summary: 'create a user (or reset one with --replace)',
     load: () => import('./users-create.ts').then((m) => m.usersCreate),
   },

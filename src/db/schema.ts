@@ -150,6 +150,8 @@ export interface UsersTable {
   created_at: Timestamp;
   /** Tokens signed with another version are refused (migration 0008). */
   token_version: Generated<number>;
+  /** The password is still the one the demo loader set (migration 0015): never on a public address. */
+  has_demo_password: Generated<boolean>;
 }
 
 export interface PortfoliosTable {

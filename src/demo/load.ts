@@ -109,7 +109,7 @@ export async function loadDemoMarket(
     .select('id')
     .where('username', '=', DEMO_USER)
     .executeTakeFirst();
-  if (!existing) await createUser(db, { username: DEMO_USER, password: demoPassword });
+  if (!existing) await createUser(db, { username: DEMO_USER, password: demoPassword, demoPassword: true });
   for (const [i, file] of files.portfolios.entries()) {
     const p = market.portfolios[i]!;
     await importPortfolio(pool, file, { name: p.name, owner: DEMO_USER, equity: p.equity });

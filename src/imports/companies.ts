@@ -3,7 +3,7 @@ import { withTransaction } from '../db/transaction.ts';
 import { refreshUniverse } from '../universe.ts';
 import { ProblemList, readCsvRecords } from './csv.ts';
 import { FieldReader } from './fields.ts';
-import { canonicalSymbol, SYMBOL_PATTERN } from './symbols.ts';
+import { canonicalSymbol, SYMBOL_PATTERN, symbolProblem } from './symbols.ts';
 
 const TEXT_COLUMNS = ['company_name', 'sector', 'industry'] as const;
 const NUMBER_COLUMNS = [
@@ -48,7 +48,7 @@ export async function importCompanies(pool: pg.Pool, file: string): Promise<Comp
     const given = f.text('symbol');
     const symbol = given === undefined ? undefined : canonicalSymbol(given);
     if (symbol !== undefined && !SYMBOL_PATTERN.test(symbol))
-      problems.add(line, 'symbol', `invalid symbol "${symbol}"`);
+      problems.add(line, 'symbol', symbolProblem(symbol)!);
     const numbers = NUMBER_COLUMNS.map((c) =>
       f.optionalNumber(c, NON_NEGATIVE.has(c) ? 'nonNegative' : 'any'),
     );

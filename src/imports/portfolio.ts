@@ -4,6 +4,7 @@ import { refreshUniverse } from '../universe.ts';
 import {
   defaultMultiplier,
   impliedOptionSymbol,
+  isOption,
   isPositionType,
   positionProblems,
   POSITION_TYPES,
@@ -11,7 +12,7 @@ import {
 } from '../portfolios/position.ts';
 import { ImportError, ProblemList, readCsvRecords } from './csv.ts';
 import { FieldReader } from './fields.ts';
-import { canonicalSymbol } from './symbols.ts';
+import { canonicalSymbol, symbolProblem } from './symbols.ts';
 
 export interface PortfolioTarget {
   name: string;
@@ -57,6 +58,11 @@ export async function readPositionsCsv(file: string): Promise<Position[]> {
     const impliedVolatility = f.optionalNumber('implied_volatility', 'positive');
     const underlyingText = f.optionalText('underlying_symbol');
     const underlyingSymbol = underlyingText === null ? null : canonicalSymbol(underlyingText);
+    const underlyingProblem = underlyingSymbol === null ? undefined : symbolProblem(underlyingSymbol);
+    if (underlyingProblem) {
+      problems.add(line, 'underlying_symbol', underlyingProblem);
+      return;
+    }
     if (
       positionType === undefined ||
       !isPositionType(positionType) ||
@@ -96,6 +102,11 @@ export async function readPositionsCsv(file: string): Promise<Position[]> {
       return;
     }
     const { symbol } = position;
+    const bad = symbolProblem(symbol, isOption(positionType));
+    if (bad) {
+      problems.add(line, 'symbol', bad);
+      return;
+    }
     const key = `${symbol}|${positionType}|${position.entryDate ?? ''}`;
     const seen = byKey.get(key);
     if (seen && JSON.stringify(seen.position) !== JSON.stringify(position)) {

@@ -6,7 +6,9 @@ import { runLimited } from '../run-limited.ts';
 import { refreshUniverse } from '../universe.ts';
 import { tradingDays } from './closes.ts';
 import {
+  differs,
   fetchableSymbols,
+  findRevision,
   recordFailures,
   storedCloses,
   storedRanges,
@@ -61,50 +63,6 @@ export interface FetchPricesResult {
 
 /** A symbol's answer was unusable; the message says why, for `market_data_fetch_failures`. */
 class BadAnswer extends Error {}
-
-/** A stored close is changed beyond this relative difference (any rescaling shows). */
-const RELATIVE = 1e-9;
-/**
- * A daily return is changed beyond this absolute difference. Providers round adjusted closes (to
- * ~1e-8 relative), so a rescaled history moves returns by ~1e-8 without changing any beta that
- * matters; a wrongly stored split day moves its return by 0.9, a one-cent restatement by 1e-4.
- */
-const RETURN_TOLERANCE = 1e-6;
-const differs = (a: number, b: number) => Math.abs(a - b) > RELATIVE * Math.max(Math.abs(a), Math.abs(b));
-
-/**
- * Where the answer departs from the store: the first date whose close changed, and the first whose
- * daily return (close over the previous answered close) changed. A split or dividend rescales all
- * earlier adjusted closes by one factor, which moves every close but no return; a return moves when
- * a stored close was wrong (e.g. a split day stored unadjusted).
- *
- * Example: stored {d1: 100, d2: 110}, answer {d1: 10, d2: 11} → closes from d1, returns unchanged;
- * stored {d1: 100, d2: 11}, answer {d1: 10, d2: 11} → closes from d1, returns from d2.
- */
-export function findRevision(
-  stored: ReadonlyMap<string, number>,
-  bars: readonly DailyBar[],
-): { closesFrom?: string; returnsFrom?: string } {
-  let closesFrom: string | undefined;
-  let returnsFrom: string | undefined;
-  let prev: DailyBar | undefined;
-  for (const b of bars) {
-    const old = stored.get(b.date);
-    if (old !== undefined) {
-      if (closesFrom === undefined && differs(old, b.adjClose)) closesFrom = b.date;
-      const oldPrev = prev && stored.get(prev.date);
-      if (
-        returnsFrom === undefined &&
-        prev &&
-        oldPrev !== undefined &&
-        Math.abs(old / oldPrev - b.adjClose / prev.adjClose) > RETURN_TOLERANCE
-      )
-        returnsFrom = b.date;
-    }
-    prev = b;
-  }
-  return { ...(closesFrom ? { closesFrom } : {}), ...(returnsFrom ? { returnsFrom } : {}) };
-}
 
 /** "a, b, c (+4 more)". */
 function listed(items: readonly string[], n = 3): string {

@@ -48,6 +48,51 @@ export async function fetchableSymbols(pool: pg.Pool): Promise<string[]> {
   return rows.map((r) => r.symbol);
 }
 
+/** A stored close is changed beyond this relative difference (any rescaling shows). */
+const RELATIVE = 1e-9;
+/**
+ * A daily return is changed beyond this absolute difference. Providers round adjusted closes (to
+ * ~1e-8 relative), so a rescaled history moves returns by ~1e-8 without changing any beta that
+ * matters; a wrongly stored split day moves its return by 0.9, a one-cent restatement by 1e-4.
+ */
+const RETURN_TOLERANCE = 1e-6;
+export const differs = (a: number, b: number) =>
+  Math.abs(a - b) > RELATIVE * Math.max(Math.abs(a), Math.abs(b));
+
+/**
+ * Where the answer departs from the store: the first date whose close changed, and the first whose
+ * daily return (close over the previous answered close) changed. A split or dividend rescales all
+ * earlier adjusted closes by one factor, which moves every close but no return; a return moves when
+ * a stored close was wrong (e.g. a split day stored unadjusted).
+ *
+ * Example: stored {d1: 100, d2: 110}, answer {d1: 10, d2: 11} → closes from d1, returns unchanged;
+ * stored {d1: 100, d2: 11}, answer {d1: 10, d2: 11} → closes from d1, returns from d2.
+ */
+export function findRevision(
+  stored: ReadonlyMap<string, number>,
+  bars: readonly DailyBar[],
+): { closesFrom?: string; returnsFrom?: string } {
+  let closesFrom: string | undefined;
+  let returnsFrom: string | undefined;
+  let prev: DailyBar | undefined;
+  for (const b of bars) {
+    const old = stored.get(b.date);
+    if (old !== undefined) {
+      if (closesFrom === undefined && differs(old, b.adjClose)) closesFrom = b.date;
+      const oldPrev = prev && stored.get(prev.date);
+      if (
+        returnsFrom === undefined &&
+        prev &&
+        oldPrev !== undefined &&
+        Math.abs(old / oldPrev - b.adjClose / prev.adjClose) > RETURN_TOLERANCE
+      )
+        returnsFrom = b.date;
+    }
+    prev = b;
+  }
+  return { ...(closesFrom ? { closesFrom } : {}), ...(returnsFrom ? { returnsFrom } : {}) };
+}
+
 export interface Revision {
   /** First date whose stored close changed. */
   closesFrom: string;
@@ -68,12 +113,8 @@ export interface WriteOutcome {
 /**
  * Writes one symbol's new and changed bars in one transaction (the caller's), upserting only rows
  * whose values differ, and keeps its `symbol_universe` dates. With a revision (a split or dividend
- * changed its adjusted history) nothing computed from the old closes stays as it was:
- * - from the first changed daily return, the symbol's betas and metrics are removed (every symbol's
- *   when it is a factor proxy), for the factor and metrics runs to compute again;
- * - before that, only closes were rescaled (returns, hence betas, unchanged): the close shown by
- *   the symbol's metrics rows is set to the adjusted one in place.
- * It records the revision in `market_data_revisions`.
+ * changed its adjusted history) nothing computed from the old closes stays as it was: see
+ * `applyRevision`.
  */
 export async function writeBars(
   client: pg.ClientBase,
@@ -126,8 +167,31 @@ export async function writeBars(
     metricsInvalidated: 0,
     metricsRepriced: 0,
   };
+  if (!o.revision) return outcome;
+  return applyRevision(client, { ...o, revision: o.revision, rows: outcome.rows });
+}
+
+/**
+ * The one rule for a revised price history, from any source (a provider's fetch, `import prices`),
+ * applied after the closes were written, in the writer's transaction:
+ * - from the first changed daily return, the symbol's betas and metrics are removed (every symbol's
+ *   when it is a factor proxy), for the factor and metrics runs to compute again;
+ * - before that, only closes were rescaled (returns, hence betas, unchanged): the close shown by
+ *   the symbol's metrics rows is set to the adjusted one in place;
+ * - the revision is recorded in `market_data_revisions` (`rows` = closes replaced).
+ */
+export async function applyRevision(
+  client: pg.ClientBase,
+  o: { symbol: string; provider: string; runId: string; rows: number; revision: Revision },
+): Promise<WriteOutcome> {
+  const { symbol } = o;
+  const outcome: WriteOutcome = {
+    rows: o.rows,
+    betasInvalidated: 0,
+    metricsInvalidated: 0,
+    metricsRepriced: 0,
+  };
   const r = o.revision;
-  if (!r) return outcome;
   if (r.returnsFrom) {
     const { rows } = await client.query<{ proxy: boolean }>(
       'SELECT EXISTS (SELECT 1 FROM factor_definitions WHERE $1 IN (long_proxy, short_proxy)) AS proxy',

@@ -8,6 +8,8 @@ export interface NewUser {
   username: string;
   password: string;
   isAdmin?: boolean;
+  /** The demo loader's password (the public-bind guard refuses to serve while a user has it). */
+  demoPassword?: boolean;
 }
 
 /** Creates a user, or with `replace` resets an existing user's password and role. Returns the id. */
@@ -20,6 +22,7 @@ export async function createUser(db: Kysely<Database>, user: NewUser, replace = 
     username: user.username,
     password_hash: await hashPassword(user.password),
     is_admin: user.isAdmin ?? false,
+    has_demo_password: user.demoPassword ?? false,
   };
   const q = db.insertInto('users').values(values);
   const row = await (
@@ -31,6 +34,7 @@ export async function createUser(db: Kysely<Database>, user: NewUser, replace = 
             .doUpdateSet((eb) => ({
               password_hash: values.password_hash,
               is_admin: values.is_admin,
+              has_demo_password: values.has_demo_password,
               token_version: eb('users.token_version', '+', 1),
             })),
         )
@@ -83,7 +87,7 @@ export async function revokeTokens(db: Kysely<Database>, id: number, newPassword
     .updateTable('users')
     .set((eb) => ({
       token_version: eb('token_version', '+', 1),
-      ...(hash !== undefined && { password_hash: hash }),
+      ...(hash !== undefined && { password_hash: hash, has_demo_password: false }),
     }))
     .where('id', '=', id)
     .returning('token_version')
@@ -91,10 +95,39 @@ export async function revokeTokens(db: Kysely<Database>, id: number, newPassword
   return row.token_version;
 }
 
-/** The users whose password is `password` (the demo password must not survive on a public address). */
-export async function usersWithPassword(db: Kysely<Database>, password: string): Promise<string[]> {
-  const users = await db.selectFrom('users').select(['username', 'password_hash']).orderBy('id').execute();
+/**
+ * The users who still have a demo password (the demo must not survive on a public address): those
+ * whose password the demo loader set and nobody changed since, and those whose password is one of
+ * `passwords` (the configured and the default demo password, however the user got it).
+ */
+export async function usersWithDemoPassword(
+  db: Kysely<Database>,
+  passwords: readonly string[],
+): Promise<string[]> {
+  const users = await db
+    .selectFrom('users')
+    .select(['username', 'password_hash', 'has_demo_password'])
+    .orderBy('id')
+    .execute();
   const found: string[] = [];
-  for (const u of users) if (await verifyPassword(password, u.password_hash)) found.push(u.username);
+  for (const u of users) {
+    if (u.has_demo_password) found.push(u.username);
+    else
+      for (const p of new Set(passwords))
+        if (await verifyPassword(p, u.password_hash)) {
+          found.push(u.username);
+          break;
+        }
+  }
   return found;
+}
+
+/** True when `username` exists and its password is `password` (what `start` may print). */
+export async function hasPassword(
+  db: Kysely<Database>,
+  username: string,
+  password: string,
+): Promise<boolean> {
+  const u = await accountForLogin(db, username);
+  return u !== undefined && (await verifyPassword(password, u.password_hash));
 }

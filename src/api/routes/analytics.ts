@@ -23,6 +23,11 @@ import { HedgeSchema, RiskSchema, StressSchema, VarSchema } from './risk.ts';
 const MAX_QUANTITY = 1e12;
 const MAX_PRICE = 1e9;
 const MAX_EQUITY = 1e15;
+/**
+ * Weights are values over equity: an equity of 1e-300 makes them overflow to Infinity, which no
+ * answer can carry. A cent is the least equity a book can have (weights stay below 1e23).
+ */
+const MIN_EQUITY = 0.01;
 
 const PositionInput = Type.Object(
   {
@@ -49,7 +54,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Object(
           {
             positions: Type.Array(PositionInput, { minItems: 1, maxItems: 5000 }),
-            equity: Type.Number({ exclusiveMinimum: 0, maximum: MAX_EQUITY }),
+            equity: Type.Number({ minimum: MIN_EQUITY, maximum: MAX_EQUITY }),
             date: Type.Optional(IsoDate),
           },
           { additionalProperties: false },

@@ -11,13 +11,38 @@ import {
 import { accountForLogin, replaceHash, revokeTokens } from '../../users/users.ts';
 import { ApiError } from '../errors.ts';
 import { clearSessionCookie, setSessionCookie } from '../session.ts';
-import { WindowLimiter } from '../rate-limit.ts';
+import type { CredentialLimits } from '../rate-limit.ts';
 import { ErrorBody, errors, PLAIN_TEXT } from '../schemas.ts';
 
 const Username = Type.String({ minLength: 1, maxLength: 64, pattern: PLAIN_TEXT });
 const Password = Type.String({ minLength: 1, maxLength: 256, pattern: PLAIN_TEXT });
 
 const Credentials = Type.Object({ username: Username, password: Password }, { additionalProperties: false });
+
+/** Counts a password check against the shared limits; 429 with Retry-After beyond them. */
+function limitCredentialCheck(
+  limits: CredentialLimits,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  username: string,
+): void {
+  const wait = limits.hit(request.ip, username);
+  if (wait > 0) {
+    reply.header('retry-after', String(wait));
+    throw new ApiError(429, 'too_many_requests', `too many password attempts; try again in ${wait} s`, {
+      retry_after_seconds: wait,
+    });
+  }
+}
+
+/** The password checked on the hash pool; a full queue answers 503 with Retry-After. */
+async function checkPassword(reply: FastifyReply, password: string, hash: string): Promise<boolean> {
+  return verifyPassword(password, hash).catch((e: Error) => {
+    if (!(e instanceof HashQueueFullError)) throw e;
+    reply.header('retry-after', '5');
+    throw new ApiError(503, 'busy', 'too many sign-ins at once; try again shortly');
+  });
+}
 
 /**
  * POST /api/v1/auth/login: username and password for a short-lived JWT. The web app signs in with
@@ -26,11 +51,11 @@ const Credentials = Type.Object({ username: Username, password: Password }, { ad
  * Retry-After); the password is checked on libuv's thread pool (scrypt), so a flood of logins does
  * not stall other requests.
  */
-export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const authRoutes: FastifyPluginAsyncTypebox<{ limits: CredentialLimits }> = async (
+  app,
+  { limits },
+) => {
   const { config } = app.deps;
-  const windowMs = config.loginWindowSeconds * 1000;
-  const perUser = new WindowLimiter(config.loginLimitPerUser, windowMs);
-  const perAddress = new WindowLimiter(config.loginLimitPerAddress, windowMs);
 
   /** The signed token for a valid username and password; 401, 429 or 503 otherwise. */
   async function signIn(
@@ -39,20 +64,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     username: string,
     password: string,
   ): Promise<{ token: string; username: string; admin: boolean }> {
-    const wait = Math.max(perAddress.hit(request.ip), perUser.hit(username.toLowerCase()));
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      throw new ApiError(429, 'too_many_requests', `too many sign-in attempts; try again in ${wait} s`, {
-        retry_after_seconds: wait,
-      });
-    }
+    limitCredentialCheck(limits, request, reply, username);
     const user = await accountForLogin(app.deps.db, username);
     // Compare even for an unknown user, so the answer takes as long either way.
-    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH).catch((e: Error) => {
-      if (!(e instanceof HashQueueFullError)) throw e;
-      reply.header('retry-after', '5');
-      throw new ApiError(503, 'busy', 'too many sign-ins at once; try again shortly');
-    });
+    const ok = await checkPassword(reply, password, user?.password_hash ?? DUMMY_HASH);
     if (!user || !ok) throw new ApiError(401, 'unauthorized', 'unknown user or wrong password');
     if (needsRehash(user.password_hash))
       await replaceHash(app.deps.db, user.id, await hashPassword(password));
@@ -104,7 +119,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.body.username,
         request.body.password,
       );
-      setSessionCookie(reply, token, config.tokenTtlSeconds);
+      setSessionCookie(reply, token, config.tokenTtlSeconds, config);
       return { username, admin, expires_in: config.tokenTtlSeconds };
     },
   );
@@ -125,8 +140,15 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
-/** The signed-in user's own account: sign out everywhere, change the password (both revoke every token). */
-export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
+/**
+ * The signed-in user's own account: sign out everywhere, change the password (both revoke every
+ * token). The current password is a credential check like a sign-in: it counts against the same
+ * limits (429), so a stolen session cannot be used to guess it.
+ */
+export const accountRoutes: FastifyPluginAsyncTypebox<{ limits: CredentialLimits }> = async (
+  app,
+  { limits },
+) => {
   app.get(
     '/me',
     {
@@ -164,12 +186,13 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Revoked, ...errors },
+        response: { 200: Revoked, ...errors, 429: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      limitCredentialCheck(limits, request, reply, request.user.username);
       const user = await accountForLogin(app.deps.db, request.user.username);
-      if (!user || !(await verifyPassword(request.body.current_password, user.password_hash)))
+      if (!user || !(await checkPassword(reply, request.body.current_password, user.password_hash)))
         throw new ApiError(400, 'bad_request', 'body parameter "current_password": wrong password');
       await revokeTokens(app.deps.db, user.id, request.body.new_password);
       return { revoked: true as const };

@@ -2,7 +2,8 @@ import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ActiveRunError, listRuns, runJobs, getRun } from '../../pipeline/runs.ts';
 import { ApiError } from '../errors.ts';
-import { ErrorBody, errors, IsoDate, Nullable } from '../schemas.ts';
+import { countRuns } from '../read/batch.ts';
+import { ErrorBody, errors, IsoDate, Nullable, PageFields } from '../schemas.ts';
 
 const Run = Type.Object({
   id: Type.String(),
@@ -52,10 +53,17 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ runs: Type.Array(Run) }), 403: ErrorBody, ...errors },
+        response: {
+          200: Type.Object({ runs: Type.Array(Run), ...PageFields }),
+          403: ErrorBody,
+          ...errors,
+        },
       },
     },
     async (request) => ({
+      limit: request.query.limit ?? 50,
+      offset: request.query.offset ?? 0,
+      total: await countRuns(db),
       runs: (await listRuns(db, request.query.limit ?? 50, request.query.offset ?? 0)).map((r) => ({
         ...r,
         created_at: iso(r.created_at)!,

@@ -2,10 +2,29 @@ import type {} from '../deps.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { readExposureParts } from '../../portfolios/exposure-drilldown.ts';
-import { inceptionSql } from '../../portfolios/inception.ts';
-import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
+import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { POSITION_VALUE_NUMBERS, type PositionValueRow } from '../../portfolios/position-values.ts';
 import { ApiError } from '../errors.ts';
-import { errors, Id, IsoDate, Nullable, Offset, StringEnum } from '../schemas.ts';
+import {
+  positionValueChunks,
+  positionValueDate,
+  readPortfoliosPage,
+  readPositionsPage,
+  readPositionValuesPage,
+  readSnapshotsPage,
+} from '../read/portfolios.ts';
+import {
+  errors,
+  Id,
+  IsoDate,
+  LIST_PAGE,
+  Nullable,
+  Offset,
+  pageQuery,
+  PageFields,
+  StringEnum,
+} from '../schemas.ts';
 
 const IdParams = Type.Object({ id: Id });
 const Portfolio = Type.Object({
@@ -21,6 +40,35 @@ const PortfolioListed = Type.Object({
   current_date: Nullable(Type.String({ description: 'the date of that snapshot' })),
 });
 const Missing = Type.Array(Type.Object({ position_id: Type.Integer(), symbol: Type.String() }));
+const ListPage = Type.Object(pageQuery(LIST_PAGE.byDefault, LIST_PAGE.max), { additionalProperties: false });
+const pageOf = (q: { limit?: number; offset?: number }) => ({
+  limit: q.limit ?? LIST_PAGE.byDefault,
+  offset: q.offset ?? 0,
+});
+
+const CSV_COLUMNS = [
+  'position_id',
+  'symbol',
+  'position_type',
+  'quantity',
+  'beta_symbol',
+  ...POSITION_VALUE_NUMBERS,
+] as const;
+
+/** A CSV field: quoted when it holds a separator, a quote or a line break; a formula prefix defused. */
+function csvField(v: string | number | null): string {
+  if (v === null) return '';
+  if (typeof v === 'number') return String(v);
+  const text = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The CSV lines of the whole list, header first, a chunk of rows at a time. */
+async function* csvLines(chunks: AsyncGenerator<PositionValueRow[]>): AsyncGenerator<string> {
+  yield `${CSV_COLUMNS.join(',')}\n`;
+  for await (const rows of chunks)
+    yield rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(',')).join('\n') + '\n';
+}
 
 /**
  * A user's portfolios and what the batch computed for them. Another user's portfolio answers 404,
@@ -54,36 +102,18 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/',
     {
       schema: {
-        summary: "The signed-in user's portfolios",
-        response: { 200: Type.Object({ portfolios: Type.Array(PortfolioListed) }), ...errors },
+        summary: "The signed-in user's portfolios, a page at a time",
+        querystring: ListPage,
+        response: {
+          200: Type.Object({ portfolios: Type.Array(PortfolioListed), ...PageFields }),
+          ...errors,
+        },
       },
     },
-    async (request) => ({
-      portfolios: await db
-        .selectFrom('portfolios as p')
-        .leftJoinLateral(
-          (eb) =>
-            eb
-              .selectFrom('portfolio_snapshots as s')
-              .select(['s.equity', sql<string>`s.snapshot_date::text`.as('snapshot_date')])
-              .whereRef('s.portfolio_id', '=', 'p.id')
-              .orderBy('s.snapshot_date', 'desc')
-              .limit(1)
-              .as('last'),
-          (join) => join.onTrue(),
-        )
-        .select([
-          'p.id',
-          'p.name',
-          'p.currency',
-          'p.equity_balance',
-          'last.equity as current_equity',
-          'last.snapshot_date as current_date',
-        ])
-        .where('p.owner_id', '=', request.user.sub)
-        .orderBy('p.id')
-        .execute(),
-    }),
+    async (request) => {
+      const page = pageOf(request.query);
+      return { ...(await readPortfoliosPage(db, request.user.sub, page)), ...page };
+    },
   );
 
   app.get(
@@ -96,9 +126,12 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:id/positions',
     {
       schema: {
+        summary: "A portfolio's positions by id, a page at a time",
         params: IdParams,
+        querystring: ListPage,
         response: {
           200: Type.Object({
+            ...PageFields,
             positions: Type.Array(
               Type.Object({
                 id: Type.Integer(),
@@ -122,27 +155,8 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       await owned(request.params.id, request.user.sub);
-      return {
-        positions: await db
-          .selectFrom('positions')
-          .select([
-            'id',
-            'symbol',
-            'position_type',
-            'quantity',
-            'entry_price',
-            'entry_date',
-            'exit_date',
-            'underlying_symbol',
-            'strike_price',
-            'expiration_date',
-            'multiplier',
-            'implied_volatility',
-          ])
-          .where('portfolio_id', '=', request.params.id)
-          .orderBy('id')
-          .execute(),
-      };
+      const page = pageOf(request.query);
+      return { ...(await readPositionsPage(db, request.params.id, page)), ...page };
     },
   );
 
@@ -151,12 +165,16 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary:
-          'Positions valued on a date (default: the newest): price, market value, exposure, weight, Greeks, day P&L',
+          'Positions valued on a date (default: the newest): price, market value, exposure, weight, Greeks, day P&L; largest exposure first, a page at a time',
         params: IdParams,
-        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { date: Type.Optional(IsoDate), ...pageQuery(LIST_PAGE.byDefault, LIST_PAGE.max) },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             date: Nullable(Type.String()),
+            ...PageFields,
             positions: Type.Array(
               Type.Object({
                 position_id: Type.Integer(),
@@ -183,7 +201,37 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       await owned(request.params.id, request.user.sub);
-      return readPositionValues(app.deps.pool, request.params.id, request.query.date);
+      const page = pageOf(request.query);
+      return {
+        ...(await readPositionValuesPage(app.deps.pool, request.params.id, request.query.date, page)),
+        ...page,
+      };
+    },
+  );
+
+  app.get(
+    '/:id/positions/values.csv',
+    {
+      schema: {
+        summary:
+          'Every position valued on a date (default: the newest), as CSV streamed in chunks by position id',
+        params: IdParams,
+        querystring: Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false }),
+        produces: ['text/csv'],
+        response: { 200: Type.String({ description: 'CSV, header first' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await owned(id, request.user.sub);
+      const date = await positionValueDate(app.deps.pool, id, request.query.date);
+      return (reply as FastifyReply)
+        .type('text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="portfolio-${id}-positions-${date ?? 'none'}.csv"`,
+        )
+        .send(Readable.from(csvLines(positionValueChunks(app.deps.pool, id, date))));
     },
   );
 
@@ -384,14 +432,20 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:id/snapshots',
     {
       schema: {
-        summary: "A portfolio's daily snapshots from its inception (its earliest entry date), oldest first",
+        summary:
+          "A portfolio's daily snapshots in [from, to] from its inception (its earliest entry date), oldest first, a page at a time",
         params: IdParams,
         querystring: Type.Object(
-          { from: Type.Optional(IsoDate), to: Type.Optional(IsoDate) },
+          {
+            from: Type.Optional(IsoDate),
+            to: Type.Optional(IsoDate),
+            ...pageQuery(LIST_PAGE.byDefault, LIST_PAGE.max),
+          },
           { additionalProperties: false },
         ),
         response: {
           200: Type.Object({
+            ...PageFields,
             snapshots: Type.Array(
               Type.Object({
                 date: Type.String(),
@@ -420,35 +474,8 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { from = '0001-01-01', to = '9999-12-31' } = request.query;
       if (from > to) throw new ApiError(400, 'bad_request', 'querystring parameter "from" is after "to"');
       await owned(id, request.user.sub);
-      return {
-        snapshots: await db
-          .selectFrom('portfolio_snapshots')
-          .select([
-            'snapshot_date as date',
-            'equity',
-            'total_value',
-            'cash',
-            'long_exposure',
-            'short_exposure',
-            'gross_exposure',
-            'net_exposure',
-            'daily_pnl',
-            'daily_return',
-            'cumulative_pnl',
-            'portfolio_delta',
-            'positions_count',
-            'missing_prices',
-          ])
-          .where('portfolio_id', '=', id)
-          .where('snapshot_date', '>=', from)
-          .where('snapshot_date', '<=', to)
-          // snapshots an older run wrote before the portfolio existed are not its history
-          .where(
-            sql<boolean>`snapshot_date >= coalesce(${inceptionSql('portfolio_snapshots.portfolio_id')}, '-infinity'::date)`,
-          )
-          .orderBy('snapshot_date')
-          .execute(),
-      };
+      const page = pageOf(request.query);
+      return { ...(await readSnapshotsPage(db, id, from, to, page)), ...page };
     },
   );
 };

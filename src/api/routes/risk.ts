@@ -11,7 +11,7 @@ import {
 import { riskDollars } from '../../risk/portfolio.ts';
 import type { HedgeReport, RiskReport, VarReport } from '../../risk/report.ts';
 import { ApiError } from '../errors.ts';
-import { errors, IsoDate, Nullable } from '../schemas.ts';
+import { errors, Id, IsoDate, Nullable } from '../schemas.ts';
 
 /** Schemas of the risk answers (METHODOLOGY.md 10–13), shared with the what-if route. */
 const Num = Type.Number();
@@ -68,7 +68,7 @@ export const StressSchema = Type.Object({
   shocks: Type.Record(Type.String(), Num),
 });
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: Id });
 const DateQuery = Type.Object({ date: Type.Optional(IsoDate) }, { additionalProperties: false });
 
 /**

@@ -1,4 +1,5 @@
 import type {} from '../deps.ts';
+import { canonicalSymbol } from '../../imports/symbols.ts';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
@@ -173,7 +174,7 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const symbol = request.params.symbol.toUpperCase();
+      const symbol = canonicalSymbol(request.params.symbol.toUpperCase());
       const to = request.query.to ?? '9999-12-31';
       const from = request.query.from ?? (request.query.to ? addDays(to, -5 * 366) : '0001-01-01');
       if (from > to) throw new ApiError(400, 'bad_request', 'querystring parameter "from" is after "to"');
@@ -242,7 +243,7 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const symbol = request.params.symbol.toUpperCase();
+      const symbol = canonicalSymbol(request.params.symbol.toUpperCase());
       if (!(await symbolKnown(symbol))) throw new ApiError(404, 'not_found', `unknown symbol ${symbol}`);
       const metricsDate = await latestMetricsDate(request.query.date);
       const metrics = metricsDate

@@ -66,9 +66,11 @@ export default function PortfolioPage({ id }: { id: number }) {
   const portfolio = useApi<Portfolio>(`/portfolios/${id}`);
   const exposures = useApi<Exposures>(`/portfolios/${id}/factor-exposures${dated}`);
   const positions = useApi<{ date: string | null; positions: PositionValue[] }>(
-    `/portfolios/${id}/positions/values${dated}`,
+    `/portfolios/${id}/positions/values${qs({ date: asOf, limit: 10000 })}`,
   );
-  const snapshots = useApi<{ snapshots: Snapshot[] }>(`/portfolios/${id}/snapshots${qs({ to: asOf })}`);
+  const snapshots = useApi<{ snapshots: Snapshot[] }>(
+    `/portfolios/${id}/snapshots${qs({ to: asOf, limit: 10000 })}`,
+  );
   const stress = useApi<StressResult[]>(`/portfolios/${id}/stress-tests${dated}`);
   const [drill, setDrill] = useState<string | null>(null);
 
