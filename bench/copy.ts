@@ -67,7 +67,7 @@ try {
   const tall: number[] = [];
   const tallBinary: number[] = [];
   let wideRowsN = 0;
-  let sizes = { wide: 0, typed: 0, tall: 0 };
+  const sizes = { wide: 0, typed: 0, tall: 0 };
   for (let run = 0; run < RUNS; run++) {
     // ours, binary: as the pipeline writes, a transaction per block
     await d.pool.query('TRUNCATE symbol_day_factors');
