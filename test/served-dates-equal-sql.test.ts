@@ -50,8 +50,14 @@ async function insertDay(date: string, seed: number, count: number) {
     const values: unknown[] = [symbol, date, pick(NAMES), pick(SECTORS), pick(NAMES)];
     for (const c of DASHBOARD_NUMBER_COLUMNS) {
       const v = pick(NUMBERS);
-      // data_quality_score has CHECK (BETWEEN 0 AND 100)
-      values.push(c === 'data_quality_score' ? pick([null, '0', '50', '50', '100']) : v);
+      // CHECK constraints: data_quality_score BETWEEN 0 AND 100, specific_vol >= 0
+      values.push(
+        c === 'data_quality_score'
+          ? pick([null, '0', '50', '50', '100'])
+          : c === 'specific_vol'
+            ? pick([null, '0', '0.2', '0.2', 'NaN', 'Infinity'])
+            : v,
+      );
     }
     await t.pool.query(
       `INSERT INTO symbol_daily_metrics (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
@@ -72,7 +78,7 @@ before(async () => {
   await served.start();
 });
 after(async () => {
-  await served.stop();
+  await served?.stop();
   await t.close();
 });
 
@@ -172,6 +178,7 @@ describe('the dashboard from memory equals the SQL path', () => {
     assert.equal(await served.page({ ...base, date: OLD }), null);
     assert.equal(await served.page({ ...base, q: 'äpfel' }), null);
     assert.ok(await served.page({ ...base, date: '2027-01-01' }));
+    assert.ok(await served.page({ ...base, date: PREV }));
     assert.deepEqual(served.held, [PREV, LAST]);
   });
 });
