@@ -146,7 +146,9 @@ try {
     .map((x) => x.toFixed(1))
     .join(', ');
   await d.close();
-  console.log(`\n### API, 50 connections × ${DURATION} s each (10,000 + 48 symbols in the metrics table on the latest date, 10,000 the day before)\n`);
+  console.log(
+    `\n### API, 50 connections × ${DURATION} s each (10,000 + 48 symbols in the metrics table on the latest date, 10,000 the day before)\n`,
+  );
   console.log('| route | requests | requests/s (mean) | p50 ms | p99 ms | max ms |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);

@@ -56,7 +56,13 @@ async function startServer() {
   });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 300 || child.exitCode !== null) throw new Error('serve did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -100,7 +106,11 @@ after(async () => {
 
 describe('a recomputed date replaces the served day in every serve process', () => {
   it('both processes serve the new day once the recomputation commits', async () => {
-    for (const s of servers) assert.deepEqual(await prices(s), SYMBOLS.map(() => 1));
+    for (const s of servers)
+      assert.deepEqual(
+        await prices(s),
+        SYMBOLS.map(() => 1),
+      );
     await writeDay(2);
     for (const s of servers) {
       const end = Date.now() + 15_000;
@@ -109,7 +119,11 @@ describe('a recomputed date replaces the served day in every serve process', () 
         await new Promise((r) => setTimeout(r, 50));
         seen = await prices(s);
       }
-      assert.deepEqual(seen, SYMBOLS.map(() => 2), s.base);
+      assert.deepEqual(
+        seen,
+        SYMBOLS.map(() => 2),
+        s.base,
+      );
     }
   });
 
@@ -134,7 +148,10 @@ describe('a recomputed date replaces the served day in every serve process', () 
       const end = Date.now() + 15_000;
       let seen = await prices(s);
       while (seen[0] !== 12 && Date.now() < end) seen = await prices(s);
-      assert.deepEqual(seen, SYMBOLS.map(() => 12));
+      assert.deepEqual(
+        seen,
+        SYMBOLS.map(() => 12),
+      );
     }
   });
 });

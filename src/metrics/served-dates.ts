@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { type DashboardPage, type DashboardQuery } from './dashboard.ts';
+import { dashboardJson, type DashboardPage, type DashboardQuery } from './dashboard.ts';
 import {
   buildServedDay,
+  pageJsonOfDay,
   pageOfDay,
   resolveDate,
   SERVED_DAY_SQL,
@@ -132,22 +133,34 @@ export class ServedDates {
    * is down, `q` is not ASCII, or the date read is not one of the latest `maxDates`.
    */
   async page(query: DashboardQuery): Promise<DashboardPage | null> {
+    const found = await this.find(query);
+    if (found === null || 'page' in found) return found?.page ?? null;
+    return pageOfDay(found.day, query);
+  }
+
+  /** The same answer as `page`, as the route's JSON text (`dashboardJson` of it), rows' text reused. */
+  async json(query: DashboardQuery): Promise<string | null> {
+    const found = await this.find(query);
+    if (found === null || 'page' in found) return found ? dashboardJson(found.page) : null;
+    return pageJsonOfDay(found.day, query);
+  }
+
+  /** The served day a query reads, an answer without one (no date), or null (memory declines). */
+  private async find(query: DashboardQuery): Promise<{ day: ServedDay } | { page: DashboardPage } | null> {
     if (!this.listening || !servableFromMemory(query)) return null;
     const dates = await this.dateList();
     const { metricsDate, nearestMetricsDate } = resolveDate(dates, query.date);
     if (metricsDate === null) {
-      return { rows: [], columns: query.columns, totalCount: 0, metricsDate, nearestMetricsDate };
+      return { page: { rows: [], columns: query.columns, totalCount: 0, metricsDate, nearestMetricsDate } };
     }
     if (dates.indexOf(metricsDate) < dates.length - this.options.maxDates) return null;
-    return pageOfDay(await this.day(metricsDate), query);
+    return { day: await this.day(metricsDate) };
   }
 
   private dateList(): Promise<string[]> {
     if (this.dates) return this.dates;
     const generation = this.generation;
-    const loading = this.pool
-      .query<{ day: string }>(DATES_SQL)
-      .then((r) => r.rows.map((row) => row.day));
+    const loading = this.pool.query<{ day: string }>(DATES_SQL).then((r) => r.rows.map((row) => row.day));
     this.dates = loading;
     loading.then(
       (dates) => {

@@ -1,10 +1,14 @@
 import {
+  DASHBOARD_COLUMNS,
   DASHBOARD_NUMBER_COLUMNS,
   DASHBOARD_SORTABLE,
   DASHBOARD_TEXT_COLUMNS,
   type DashboardPage,
   type DashboardQuery,
   type DashboardSort,
+  jsonKeys,
+  pageJson,
+  rowJson,
 } from './dashboard.ts';
 
 /**
@@ -37,6 +41,11 @@ export interface ServedDay {
   nulls: Record<NumberColumn, Uint8Array>;
   /** row indices in page order, per sort column and direction */
   orders: Map<string, Int32Array>;
+  /**
+   * Each row's JSON with every column, written the first time a page shows it: the day never
+   * changes, so neither does a row's text (numbers to text is most of an answer's cost).
+   */
+  fullRows: (string | undefined)[];
   /** approximate bytes held (typed arrays exactly, strings at 2 bytes a character + 40 per string) */
   bytes: number;
 }
@@ -105,7 +114,8 @@ export function buildServedDay(date: string, rows: readonly unknown[][]): Served
     }
   }
   for (const c of DASHBOARD_NUMBER_COLUMNS) bytes += numbers[c].byteLength + nulls[c].byteLength;
-  return { date, n, symbols, lowerSymbols, lowerNames, text, numbers, nulls, orders, bytes };
+  const fullRows = new Array<string | undefined>(n);
+  return { date, n, symbols, lowerSymbols, lowerNames, text, numbers, nulls, orders, fullRows, bytes };
 }
 
 function sortOrder(
@@ -151,6 +161,39 @@ export function servableFromMemory(query: DashboardQuery): boolean {
  * `readDashboard` (the date resolution and `nearest_metrics_date` are the caller's).
  */
 export function pageOfDay(day: ServedDay, query: DashboardQuery): DashboardPage {
+  const { picked, total } = pickRows(day, query);
+  const rows = picked.map((i) => query.columns.map((c) => value(day, c, i)));
+  return { rows, columns: query.columns, totalCount: total, metricsDate: day.date, nearestMetricsDate: null };
+}
+
+const FULL_KEYS = jsonKeys(DASHBOARD_COLUMNS);
+
+/** The page's answer as JSON text, the same bytes as `dashboardJson(pageOfDay(day, query))`. */
+export function pageJsonOfDay(day: ServedDay, query: DashboardQuery): string {
+  const { picked, total } = pickRows(day, query);
+  const full = query.columns.length === DASHBOARD_COLUMNS.length;
+  const keys = full ? FULL_KEYS : jsonKeys(query.columns);
+  const rows = picked.map((i) => {
+    if (!full)
+      return rowJson(
+        keys,
+        query.columns.map((c) => value(day, c, i)),
+      );
+    let text = day.fullRows[i];
+    if (text === undefined) {
+      text = rowJson(
+        keys,
+        DASHBOARD_COLUMNS.map((c) => value(day, c, i)),
+      );
+      day.fullRows[i] = text;
+    }
+    return text;
+  });
+  return pageJson(rows, { totalCount: total, metricsDate: day.date, nearestMetricsDate: null });
+}
+
+/** The row indices of the page, and the filtered count. */
+function pickRows(day: ServedDay, query: DashboardQuery): { picked: number[]; total: number } {
   const order = day.orders.get(`${query.sortBy}:${query.sortOrder}`)!;
   const { sector, minMarketCap, maxMarketCap, maxPeRatio } = query;
   const q = query.q?.toLowerCase();
@@ -187,19 +230,13 @@ export function pageOfDay(day: ServedDay, query: DashboardQuery): DashboardPage 
       total++;
     }
   }
-  const rows = picked.map((i) => query.columns.map((c) => value(day, c, i)));
-  return {
-    rows,
-    columns: query.columns,
-    totalCount: total,
-    metricsDate: day.date,
-    nearestMetricsDate: null,
-  };
+  return { picked, total };
 }
 
 function value(day: ServedDay, column: DashboardSort, i: number): string | number | null {
   if (column === 'symbol') return day.symbols[i]!;
-  if ((DASHBOARD_TEXT_COLUMNS as readonly string[]).includes(column)) return day.text[column as TextColumn][i]!;
+  if ((DASHBOARD_TEXT_COLUMNS as readonly string[]).includes(column))
+    return day.text[column as TextColumn][i]!;
   return day.nulls[column as NumberColumn][i] ? null : day.numbers[column as NumberColumn][i]!;
 }
 
