@@ -55,6 +55,8 @@ export interface Config {
   port: number;
   /** How long the API may reuse a symbol dashboard answer (ms); 0 turns the cache off. */
   apiCacheMs: number;
+  /** How many of the latest computed dates the API answers the dashboard from memory; 0: always SQL. */
+  servedDates: number;
   /** Symbols per partition of the factor and metrics stages (one job each). */
   symbolShardSize: number;
   /** Portfolios per partition of the portfolio stage. */
@@ -144,6 +146,7 @@ const DEFAULTS: Config = {
   tokenTtlSeconds: 900,
   port: 3000,
   apiCacheMs: 5000,
+  servedDates: 2,
   symbolShardSize: 1000,
   portfolioShardSize: 1000,
   blockDays: 21,
@@ -365,6 +368,7 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   tokenTtlSeconds: { env: 'FU_TOKEN_TTL_SECONDS', parse: integer(1) },
   port: { env: 'FU_PORT', conventions: ['PORT'], parse: port },
   apiCacheMs: { env: 'FU_API_CACHE_MS', parse: integer(0) },
+  servedDates: { env: 'FU_SERVED_DATES', parse: integer(0, 30) },
   symbolShardSize: { env: 'FU_SYMBOL_SHARD_SIZE', parse: integer(1) },
   portfolioShardSize: { env: 'FU_PORTFOLIO_SHARD_SIZE', parse: integer(1) },
   blockDays: { env: 'FU_BLOCK_DAYS', parse: integer(1, 366) },

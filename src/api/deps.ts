@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
+import type { ServedDates } from '../metrics/served-dates.ts';
 import type { PipelineEngine } from '../pipeline/engine.ts';
 
 export interface ApiDeps {
@@ -15,6 +16,8 @@ export interface ApiDeps {
   secret: string;
   /** Enqueues pipeline runs (POST /api/v1/batch/runs); absent, that route answers 503. */
   engine?: Pick<PipelineEngine, 'createRun'>;
+  /** The dashboard's latest dates in memory; buildServer opens one when `config.servedDates` > 0. */
+  servedDates?: ServedDates;
 }
 
 /** What a token carries: who, and the user's token version when it was signed (no rights). */

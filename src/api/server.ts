@@ -5,8 +5,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import pg from 'pg';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
+import { ServedDates } from '../metrics/served-dates.ts';
 import { accountById } from '../users/users.ts';
 import type { ApiDeps, TokenPayload } from './deps.ts';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
@@ -91,6 +93,17 @@ export async function buildServer(
     routerOptions: { maxParamLength: 1000 },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  if (!deps.servedDates && config.servedDates > 0) {
+    // The dashboard's latest dates in memory, kept current by LISTEN on a connection of its own.
+    const served = new ServedDates(deps.pool, {
+      maxDates: config.servedDates,
+      listener: () => new pg.Client({ ...deps.pool.options }),
+      log: (m) => app.log.warn(m),
+    });
+    deps = { ...deps, servedDates: served };
+    app.addHook('onReady', () => served.start());
+    app.addHook('onClose', () => served.stop());
+  }
   app.decorate('deps', deps);
   // Beyond this many open sockets, node closes a new one at once: file descriptors stay for the
   // clients already connected (and for the database pool).

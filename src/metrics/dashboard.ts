@@ -153,18 +153,33 @@ export async function readDashboard(pool: pg.Pool, query: DashboardQuery): Promi
  * `{"symbols":[{…}],"total_count":n,"metrics_date":"…","nearest_metrics_date":null}`. Non-finite numbers become null.
  */
 export function dashboardJson(page: DashboardPage): string {
-  const keys = page.columns.map((c) => `${JSON.stringify(c)}:`);
-  const parts: string[] = [];
-  for (const row of page.rows) {
-    let s = '{';
-    for (let i = 0; i < keys.length; i++) {
-      const v = row[i];
-      s += (i === 0 ? '' : ',') + keys[i];
-      if (v === null || v === undefined) s += 'null';
-      else if (typeof v === 'number') s += Number.isFinite(v) ? String(v) : 'null';
-      else s += JSON.stringify(v);
-    }
-    parts.push(`${s}}`);
+  const keys = jsonKeys(page.columns);
+  return pageJson(
+    page.rows.map((row) => rowJson(keys, row)),
+    page,
+  );
+}
+
+/** The `"column":` prefixes of a row's JSON, in `columns` order. */
+export const jsonKeys = (columns: readonly DashboardColumn[]) => columns.map((c) => `${JSON.stringify(c)}:`);
+
+/** One row's JSON object: numbers in full precision (shortest round-trip form), non-finite ones null. */
+export function rowJson(keys: readonly string[], row: readonly unknown[]): string {
+  let s = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const v = row[i];
+    s += (i === 0 ? '' : ',') + keys[i];
+    if (v === null || v === undefined) s += 'null';
+    else if (typeof v === 'number') s += Number.isFinite(v) ? String(v) : 'null';
+    else s += JSON.stringify(v);
   }
-  return `{"symbols":[${parts.join(',')}],"total_count":${page.totalCount},"metrics_date":${JSON.stringify(page.metricsDate)},"nearest_metrics_date":${JSON.stringify(page.nearestMetricsDate)}}`;
+  return `${s}}`;
+}
+
+/** The answer around its rows' JSON. */
+export function pageJson(
+  rows: readonly string[],
+  page: Pick<DashboardPage, 'totalCount' | 'metricsDate' | 'nearestMetricsDate'>,
+): string {
+  return `{"symbols":[${rows.join(',')}],"total_count":${page.totalCount},"metrics_date":${JSON.stringify(page.metricsDate)},"nearest_metrics_date":${JSON.stringify(page.nearestMetricsDate)}}`;
 }

@@ -145,9 +145,15 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const body = await dashboard.get(JSON.stringify(request.query), async () =>
-        dashboardJson(await readDashboard(app.deps.pool, dashboardQuery(request.query))),
-      );
+      const query = dashboardQuery(request.query);
+      // The latest dates from memory (current: the database notifies every change); anything else,
+      // or while the notifications are down, from SQL through the few-second answer cache.
+      const served = await app.deps.servedDates?.json(query);
+      const body =
+        served ??
+        (await dashboard.get(JSON.stringify(request.query), async () =>
+          dashboardJson(await readDashboard(app.deps.pool, query)),
+        ));
       // written by dashboardJson in the 200 schema's shape: sent as is, through the untyped reply
       return (reply as FastifyReply).type('application/json; charset=utf-8').send(body);
     },

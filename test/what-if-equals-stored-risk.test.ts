@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config.ts';
+import { loadDemoMarket } from '../src/demo/load.ts';
+import { runPipeline } from '../src/pipeline/submit.ts';
+import { whatIf } from '../src/portfolios/run.ts';
+import { openPositions } from '../src/portfolios/store.ts';
+import { loadStoredRiskDay } from '../src/risk/store.ts';
+import { createTestDb, type TestDb } from './helpers/db.ts';
+import { scratchDir } from './helpers/files.ts';
+
+/**
+ * What-if's risk of a book equals the report the portfolio stage stored for the same positions,
+ * equity and date, to 1e-12: the two paths read the day's return panel and inputs differently (the
+ * stage once for all portfolios, what-if for one book) and must not differ by more than rounding.
+ * Every number of the risk report, VaR, the hedges and each stress scenario is compared; NaN and
+ * null are the same (the stored JSON has no NaN).
+ */
+const D = '2026-10-30';
+let t: TestDb;
+
+before(async () => {
+  t = await createTestDb();
+  await loadDemoMarket(t.db, t.pool, scratchDir(), 'demo-password', { stocks: 40 });
+  await runPipeline(t, { ...loadConfig({}), dualWrite: false }, { from: D, to: D, kind: 'run' });
+});
+after(async () => t?.close());
+
+/** Walks both values; numbers within 1e-12 (relative above 1), the rest equal. Returns the differences. */
+function differences(a: unknown, b: unknown, at = '', out: string[] = []): string[] {
+  const blank = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
+  if (blank(a) && blank(b)) return out;
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (!(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)))) out.push(`${at}: ${a} vs ${b}`);
+    return out;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) out.push(`${at}: ${a.length} items vs ${b.length}`);
+    else a.forEach((x, i) => differences(x, b[i], `${at}[${i}]`, out));
+    return out;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys)
+      differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`, out);
+    return out;
+  }
+  if (a !== b) out.push(`${at}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  return out;
+}
+
+describe("what-if's risk equals the stored portfolio report", () => {
+  it('for every demo portfolio on the day: risk, VaR, hedges and stress to 1e-12', async () => {
+    const { rows } = await t.pool.query<{ id: number }>(
+      'SELECT DISTINCT portfolio_id AS id FROM portfolio_risk WHERE calculation_date = $1 ORDER BY 1',
+      [D],
+    );
+    assert.ok(rows.length > 0, 'the stage stored reports');
+    for (const { id } of rows) {
+      const stored = (await loadStoredRiskDay(t.pool, id, D))!;
+      const positions = await openPositions(t.db, D, [id]);
+      const r = await whatIf(t.db, t.pool, positions, D, stored.risk.equity);
+      assert.ok(r.risk, `what-if formed a risk report for portfolio ${id}`);
+      const byName = <T extends { scenario: string }>(xs: readonly T[]) =>
+        [...xs].sort((x, y) => x.scenario.localeCompare(y.scenario));
+      const diff = differences(
+        { risk: r.risk.risk, var: r.risk.var, hedges: r.risk.hedges, stress: byName(r.risk.stress) },
+        { risk: stored.risk, var: stored.var, hedges: stored.hedges, stress: byName(stored.stress) },
+      );
+      assert.deepEqual(diff, [], `portfolio ${id}`);
+      assert.ok(r.risk.risk.total_risk > 0 && r.risk.risk.positions.length > 0);
+    }
+  });
+});
