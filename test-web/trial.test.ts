@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.ts';
+import path from 'node:path';
+import { launchBrowser, screenshotDir } from './helpers/browser.ts';
 import { startAppServer } from './helpers/server.ts';
 
 let server: Awaited<ReturnType<typeof startAppServer>>;
@@ -96,5 +97,57 @@ describe("the portfolio manager's trial, repeated", () => {
     assert.match(await problem.innerText(), /minimum market cap .* is above the maximum/);
     assert.equal(await page.locator('.grid-scroll').isVisible(), false);
     assert.doesNotMatch(await page.locator('main').innerText(), /querystring parameter/);
+  });
+
+  it('8. every page at 375 px fits the screen (no sideways scroll); the screenshot set, 1440 and 375 px, light and dark', async () => {
+    const portfolios = (await api('/portfolios')).portfolios as { id: number; name: string }[];
+    const options = portfolios.find((p) => p.name === 'Options Overlay')!;
+    const symbol = (await api('/data/symbols?limit=1')).symbols[0].symbol as string;
+    const pages: [string, string, string][] = [
+      ['dashboard', '/', '.grid-scroll[aria-busy="false"] tbody tr[data-index="0"]:not(.placeholder)'],
+      ['symbol', `/symbols/${symbol}`, '.chart[aria-label$="beta history"][data-drawn=true]'],
+      ['portfolios', '/portfolios', 'table[aria-label=Portfolios] tbody tr'],
+      ['portfolio', `/portfolios/${options.id}`, '.chart[aria-label="Equity curve"][data-drawn=true]'],
+      ['risk', `/portfolios/${options.id}?tab=risk`, '.chart[aria-label="P&L attribution"][data-drawn=true]'],
+      ['what-if', '/what-if', 'table[aria-label="Factor exposures"] tbody tr'],
+      ['batch', '/batch', 'table[aria-label=Runs] tbody tr'],
+    ];
+    const shots = screenshotDir();
+    const wide: string[] = [];
+    for (const width of [1440, 375]) {
+      for (const scheme of ['light', 'dark'] as const) {
+        const ctx = await browser.newContext({
+          viewport: { width, height: width === 375 ? 800 : 900 },
+          colorScheme: scheme,
+        });
+        const url = new URL(server.base);
+        await ctx.addCookies([
+          {
+            name: 'fu_session',
+            value: token,
+            domain: url.hostname,
+            path: '/',
+            httpOnly: true,
+            sameSite: 'Strict',
+          },
+        ]);
+        const p = await ctx.newPage();
+        for (const [name, to, ready] of pages) {
+          await p.goto(`${server.base}${to}`);
+          await p.waitForSelector(ready);
+          await p.waitForTimeout(150); // charts settle their labels
+          if (width === 375) {
+            const scrollWidth = (await p.evaluate('document.documentElement.scrollWidth')) as number;
+            if (scrollWidth > 375) wide.push(`${name}: ${scrollWidth} px`);
+          }
+          await p.screenshot({
+            path: path.join(shots, `${name}-${width}-${scheme}.png`),
+            fullPage: name !== 'dashboard',
+          });
+        }
+        await ctx.close();
+      }
+    }
+    assert.deepEqual(wide, [], 'pages wider than a 375 px screen');
   });
 });

@@ -364,6 +364,34 @@ describe('what-if from the command line', () => {
   });
 });
 
+describe('what-if with bad lines', () => {
+  it('reports every bad line at once (a bad type, a bad number, an unknown symbol) and says nothing was computed', async () => {
+    const stock = (await t.pool.query('SELECT symbol FROM company_profiles ORDER BY symbol LIMIT 1')).rows[0]
+      .symbol;
+    const file = writeLines(scratchDir(), 'bad-book.csv', [
+      'symbol,position_type,quantity',
+      `${stock},LONG,100`,
+      `${stock},LOGN,100`, // line 3: unknown type
+      'SPY,LONG,ten', // line 4: not a number
+      'NOSUCHCO,LONG,5', // line 5: not in the universe
+    ]);
+    const r = await promisify(execFile)(
+      process.execPath,
+      [path.resolve('bin/factor-universe.js'), 'what-if', file, '--date', D],
+      { env: { ...process.env, DATABASE_URL: t.url } },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad-book\.csv: rejected, nothing computed/);
+    assert.doesNotMatch(r.stderr, /nothing imported/);
+    for (const line of [3, 4, 5])
+      assert.match(r.stderr, new RegExp(`bad-book\\.csv:${line}: `), `line ${line}`);
+    assert.match(r.stderr, /unknown symbol NOSUCHCO/);
+  });
+});
+
 describe('risk report from the command line', () => {
   const cli = (...args: string[]) =>
     promisify(execFile)(process.execPath, [path.resolve('bin/factor-universe.js'), 'risk', ...args], {

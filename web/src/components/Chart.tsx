@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { fmtBeta, fmtCompactUsd, fmtNum, fmtPct, fmtUsd } from '../format.ts';
+import { fmtAxisUsd, fmtBeta, fmtNum, fmtPct, fmtUsd } from '../format.ts';
 
 type ECharts = typeof import('./echarts').echarts;
 type Instance = ReturnType<ECharts['init']>;
@@ -91,12 +91,13 @@ export function timeSeriesOption(
     grid: {
       left: 64,
       right: 16,
-      top: options.legend ? 44 : options.yName ? 28 : 16,
+      top: options.legend ? (options.yName ? 64 : 44) : options.yName ? 28 : 16,
       bottom: options.zoom ? 64 : 28,
     },
     tooltip: { trigger: 'axis', valueFormatter: tooltipFormatter(unit) },
     ...(options.legend && { legend: { type: 'scroll', top: 0 } }),
-    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
+    // one day is the finest tick: daily data never gets 06:00 and 12:00 labels
+    xAxis: { type: 'time', minInterval: 24 * 3600 * 1000, axisLabel: { hideOverlap: true } },
     yAxis: {
       type: 'value',
       scale: true,
