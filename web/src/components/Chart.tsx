@@ -64,7 +64,7 @@ export type AxisUnit = 'usd' | 'percent' | 'beta' | 'number';
 
 /** Axis labels: compact dollars ($1.2M), whole percents, or two decimals. */
 export const axisFormatter = (unit: AxisUnit) => (v: number) =>
-  unit === 'usd' ? fmtCompactUsd(v) : unit === 'percent' ? `${Number((v * 100).toFixed(1))}%` : fmtNum(v);
+  unit === 'usd' ? fmtAxisUsd(v) : unit === 'percent' ? `${Number((v * 100).toFixed(1))}%` : fmtNum(v);
 /** Tooltip values: dollars to the unit, percents and betas to two decimals (never 16 digits). */
 export const tooltipFormatter = (unit: AxisUnit) => (v: unknown) =>
   typeof v !== 'number'
