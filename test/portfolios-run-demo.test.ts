@@ -364,6 +364,28 @@ describe('what-if from the command line', () => {
   });
 });
 
+describe('users create', () => {
+  it('says whether the user it saved is an administrator', async () => {
+    const run = (args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        [path.resolve('bin/factor-universe.js'), 'users', 'create', ...args],
+        {
+          env: { ...process.env, DATABASE_URL: t.url, FU_NEW_PASSWORD: 'a-long-enough-password-1' },
+        },
+      );
+    assert.match((await run(['boss', '--admin'])).stdout, /User boss \(id \d+\) saved: an administrator\./);
+    assert.match((await run(['clerk'])).stdout, /User clerk \(id \d+\) saved: not an administrator/);
+    const admins = await t.pool.query(
+      "SELECT username FROM users WHERE is_admin AND username IN ('boss', 'clerk')",
+    );
+    assert.deepEqual(
+      admins.rows.map((r) => r.username),
+      ['boss'],
+    );
+  });
+});
+
 describe('what-if with bad lines', () => {
   it('reports every bad line at once (a bad type, a bad number, an unknown symbol) and says nothing was computed', async () => {
     const stock = (await t.pool.query('SELECT symbol FROM company_profiles ORDER BY symbol LIMIT 1')).rows[0]

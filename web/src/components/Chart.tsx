@@ -53,10 +53,25 @@ export function Chart({
 
   if (failed) return <div className="state error">The chart could not load: {failed}</div>;
   return (
-    <div className="chart" role="img" aria-label={label} data-drawn={drawn ? 'true' : 'false'}>
+    <div
+      className="chart"
+      role="img"
+      aria-label={label}
+      data-drawn={drawn ? 'true' : 'false'}
+      data-axis-names={axisNames(option)}
+    >
       <div ref={el} style={{ height, width: '100%' }} />
     </div>
   );
+}
+
+/** The titles of a chart's axes, for readers of the page (and its tests): "Share of total risk". */
+function axisNames(option: Record<string, unknown>): string {
+  const names = [option.xAxis, option.yAxis]
+    .flatMap((a) => (Array.isArray(a) ? a : [a]))
+    .map((a) => (a && typeof a === 'object' ? (a as { name?: unknown }).name : undefined))
+    .filter((n): n is string => typeof n === 'string');
+  return names.join('|');
 }
 
 /** How a value axis and its tooltip print numbers. */
