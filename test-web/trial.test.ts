@@ -190,7 +190,6 @@ describe("the portfolio manager's trial, repeated", () => {
       'an option names strike, right, expiry',
     );
     // shares of risk add up to 100% (within the rounding of the shown figures)
-    const risk = await api(`/portfolios/${id}/risk`);
     const shares = rows.map((r) => Number(r['Share of risk']!.replace('%', '')));
     assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 100) < 0.05 * rows.length + 0.1);
     // the charts' value axes are titled in the unit of their bars and labels
