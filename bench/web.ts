@@ -2,8 +2,9 @@
  * Browser benchmark (npm run bench:web): the Symbol Dashboard in Debian's Chromium (playwright-core)
  * against the real server on a 10,000-symbol metrics table, answer cache off (every request queries).
  * Prints, as medians of several runs:
- *   - data on screen after navigation (navigation start → first row of data drawn), target < 1 s;
- *   - a sort change (click on a header → the new first page drawn), target < 300 ms;
+ *   - data on screen after navigation (navigation start → first row of data drawn), target < 0.6 s;
+ *   - a sort change (click on a header → the new first page drawn), target < 100 ms;
+ *   - a portfolio's Risk tab, navigation → every panel drawn, target < 1 s;
  *   - rows in the DOM while scrolling the whole table top to bottom, target < 100;
  *   - the first page's JavaScript, gzipped, target < 400 kB.
  * The web app must be built (npm run build:web; npm ci does it).
@@ -63,14 +64,9 @@ try {
       page.on('response', (r) => r.url().endsWith('.js') && scripts.push(r.url()));
       await page.goto('about:blank');
       await page.goto(`${base}/?sort=market_cap&order=desc`, { waitUntil: 'commit' });
-      const t = await page.waitForFunction(
-        `document.querySelector('${firstRow}') ? performance.now() : 0`,
-        undefined,
-        {
-          polling: 'raf',
-        },
-      );
-      onScreen.push((await t.jsonValue()) as number);
+      // (waitForSelector, not a string predicate: the app's CSP forbids eval)
+      await page.waitForSelector(firstRow);
+      onScreen.push((await page.evaluate('performance.now()')) as number);
       page.removeAllListeners('response');
       if (i === 0) {
         js = scripts.map((url) => {
@@ -138,6 +134,27 @@ try {
       return { maxRows, steps, last };
     })()`)) as { maxRows: number; steps: number; last: number };
 
+    // 4. a portfolio's Risk tab: navigation → every panel drawn (three charts, VaR, stress, hedges,
+    // the contribution tables)
+    const portfolioId = (await d.pool.query("SELECT id FROM portfolios WHERE name = 'Options Overlay'"))
+      .rows[0].id as number;
+    const riskDrawn: number[] = [];
+    const panels = [
+      '.chart[aria-label="Risk contributions by factor"][data-drawn=true]',
+      '.chart[aria-label="Risk contributions by position"][data-drawn=true]',
+      '.chart[aria-label="P&L attribution"][data-drawn=true]',
+      'table[aria-label=VaR] tbody tr',
+      'table[aria-label="Stress tests"] tbody tr',
+      'table[aria-label=Hedges] tbody tr',
+      'table[aria-label="Risk by position"] tbody tr',
+    ];
+    for (let i = 0; i < RUNS; i++) {
+      await page.goto('about:blank');
+      await page.goto(`${base}/portfolios/${portfolioId}?tab=risk`, { waitUntil: 'commit' });
+      for (const sel of panels) await page.waitForSelector(sel);
+      riskDrawn.push((await page.evaluate('performance.now()')) as number);
+    }
+
     const gz = js.reduce((s, f) => s + f.gzip, 0);
     const raw = js.reduce((s, f) => s + f.bytes, 0);
     console.log(
@@ -152,13 +169,16 @@ try {
     console.log('| --- | --- | --- | --- |');
     const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     console.log(
-      `| dashboard data on screen after navigation (ms) | ${ms(onScreen)} | ${median(onScreen).toFixed(0)} | < 1000 |`,
+      `| dashboard data on screen after navigation (ms) | ${ms(onScreen)} | ${median(onScreen).toFixed(0)} | < 600 |`,
     );
     console.log(
-      `| sort change, new first page drawn (ms) | ${ms(sorts)} | ${median(sorts).toFixed(0)} | < 300 |`,
+      `| sort change, new first page drawn (ms) | ${ms(sorts)} | ${median(sorts).toFixed(0)} | < 100 |`,
     );
     console.log(
       `| of which the API request (ms, resource timing) | ${ms(sortApi)} | ${median(sortApi).toFixed(0)} | |`,
+    );
+    console.log(
+      `| portfolio Risk tab, navigation → every panel drawn (ms) | ${ms(riskDrawn)} | ${median(riskDrawn).toFixed(0)} | < 1000 |`,
     );
     console.log(
       `| rows in the DOM, scrolling all ${total.toLocaleString('en-US')} rows (${scroll.steps} screens; last row drawn: #${scroll.last + 1}) | max | ${scroll.maxRows} | < 100 |`,

@@ -116,7 +116,12 @@ describe('dashboard route for the web app', () => {
     const past = await get(
       `/api/v1/data/symbols?sector=${encodeURIComponent(sector)}&max_pe_ratio=30&offset=1000`,
     );
-    assert.deepEqual(past.body, { symbols: [], total_count: matching, metrics_date: D });
+    assert.deepEqual(past.body, {
+      symbols: [],
+      total_count: matching,
+      metrics_date: D,
+      nearest_metrics_date: null,
+    });
   });
 });
 

@@ -210,7 +210,7 @@ describe('GET /api/v1/data/symbols', () => {
     }
   });
 
-  it('filters by sector, market cap, P/E and prefix as an independent filter would', async () => {
+  it('filters by sector, market cap, P/E and text anywhere in symbol or name as an independent filter would', async () => {
     const sector = all.find((r) => r.sector)!.sector as string;
     const caps = all
       .map((r) => r.market_cap)
@@ -227,8 +227,8 @@ describe('GET /api/v1/data/symbols', () => {
       [
         `q=${all[0]!.symbol.slice(0, 1).toLowerCase()}`,
         (r) =>
-          r.symbol.startsWith(all[0]!.symbol.slice(0, 1)) ||
-          (r.company_name ?? '').toLowerCase().startsWith(all[0]!.symbol.slice(0, 1).toLowerCase()),
+          r.symbol.toLowerCase().includes(all[0]!.symbol.slice(0, 1).toLowerCase()) ||
+          (r.company_name ?? '').toLowerCase().includes(all[0]!.symbol.slice(0, 1).toLowerCase()),
       ],
     ];
     for (const [query, keep] of cases) {

@@ -364,6 +364,56 @@ describe('what-if from the command line', () => {
   });
 });
 
+describe('users create', () => {
+  it('says whether the user it saved is an administrator', async () => {
+    const run = (args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        [path.resolve('bin/factor-universe.js'), 'users', 'create', ...args],
+        {
+          env: { ...process.env, DATABASE_URL: t.url, FU_NEW_PASSWORD: 'a-long-enough-password-1' },
+        },
+      );
+    assert.match((await run(['boss', '--admin'])).stdout, /User boss \(id \d+\) saved: an administrator\./);
+    assert.match((await run(['clerk'])).stdout, /User clerk \(id \d+\) saved: not an administrator/);
+    const admins = await t.pool.query(
+      "SELECT username FROM users WHERE is_admin AND username IN ('boss', 'clerk')",
+    );
+    assert.deepEqual(
+      admins.rows.map((r) => r.username),
+      ['boss'],
+    );
+  });
+});
+
+describe('what-if with bad lines', () => {
+  it('reports every bad line at once (a bad type, a bad number, an unknown symbol) and says nothing was computed', async () => {
+    const stock = (await t.pool.query('SELECT symbol FROM company_profiles ORDER BY symbol LIMIT 1')).rows[0]
+      .symbol;
+    const file = writeLines(scratchDir(), 'bad-book.csv', [
+      'symbol,position_type,quantity',
+      `${stock},LONG,100`,
+      `${stock},LOGN,100`, // line 3: unknown type
+      'SPY,LONG,ten', // line 4: not a number
+      'NOSUCHCO,LONG,5', // line 5: not in the universe
+    ]);
+    const r = await promisify(execFile)(
+      process.execPath,
+      [path.resolve('bin/factor-universe.js'), 'what-if', file, '--date', D],
+      { env: { ...process.env, DATABASE_URL: t.url } },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad-book\.csv: rejected, nothing computed/);
+    assert.doesNotMatch(r.stderr, /nothing imported/);
+    for (const line of [3, 4, 5])
+      assert.match(r.stderr, new RegExp(`bad-book\\.csv:${line}: `), `line ${line}`);
+    assert.match(r.stderr, /unknown symbol NOSUCHCO/);
+  });
+});
+
 describe('risk report from the command line', () => {
   const cli = (...args: string[]) =>
     promisify(execFile)(process.execPath, [path.resolve('bin/factor-universe.js'), 'risk', ...args], {

@@ -55,7 +55,8 @@ export const usersCreate: CommandModule = {
       { username: positionals[0]!, password, isAdmin: values.admin === true },
       values.replace === true,
     );
-    console.log(`User ${positionals[0]} (id ${id}) saved.`);
+    const role = values.admin === true ? 'an administrator' : 'not an administrator (--admin makes one)';
+    console.log(`User ${positionals[0]} (id ${id}) saved: ${role}.`);
     return 0;
   },
 };

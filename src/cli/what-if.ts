@@ -1,4 +1,6 @@
-import { readPositionsCsv } from '../imports/portfolio.ts';
+import { parsePositionsCsv } from '../imports/portfolio.ts';
+import { isOption, type Position } from '../portfolios/position.ts';
+import { unknownSymbols } from '../universe.ts';
 import { whatIf as runWhatIf } from '../portfolios/run.ts';
 import { formatTable } from '../table.ts';
 import { formatRiskDay } from './risk.ts';
@@ -10,8 +12,25 @@ export const whatIf: CommandModule = {
     const date = dateOption(values);
     const equity = positiveNumber(values, 'equity') ?? 1_000_000;
     const file = onePath(positionals, 'a portfolio positions CSV');
-    const positions = (await readPositionsCsv(file)).map((p, i) => ({ ...p, id: i + 1 }));
+    const parsed = await parsePositionsCsv(file);
     const d = await db();
+    // Every bad line at once: the file's own problems and the symbols the store does not know.
+    const betaSymbol = (p: Position) => (isOption(p.positionType) ? p.underlyingSymbol : p.symbol);
+    const unknown = await unknownSymbols(
+      d.pool,
+      parsed.positions.map((x) => betaSymbol(x.position)).filter((s): s is string => !!s),
+    );
+    for (const { line, position } of parsed.positions) {
+      const s = betaSymbol(position);
+      if (s && unknown.has(s))
+        parsed.problems.add(
+          line,
+          isOption(position.positionType) ? 'underlying_symbol' : 'symbol',
+          `unknown symbol ${s} (not in the universe)`,
+        );
+    }
+    parsed.problems.throwIfAny('nothing computed');
+    const positions = parsed.positions.map((x, i) => ({ ...x.position, id: i + 1 }));
     const r = await runWhatIf(d.db, d.pool, positions, date, equity);
     const { day, model } = r;
     console.log(

@@ -34,6 +34,19 @@ export interface PortfolioImportResult {
 
 /** Parses the positions of a portfolio CSV; every problem is located by line and column. */
 export async function readPositionsCsv(file: string): Promise<Position[]> {
+  const { problems, positions } = await parsePositionsCsv(file);
+  problems.throwIfAny();
+  return positions.map((v) => v.position);
+}
+
+/**
+ * Parses a portfolio CSV without throwing: the positions of the good lines (with their line numbers)
+ * and the problems of the bad ones, so that a caller can add its own checks (e.g. unknown symbols)
+ * and report every bad line at once.
+ */
+export async function parsePositionsCsv(
+  file: string,
+): Promise<{ problems: ProblemList; positions: { line: number; position: Position }[] }> {
   const problems = new ProblemList(file);
   const byKey = new Map<string, { line: number; position: Position }>();
   await readCsvRecords(file, ['symbol', 'position_type', 'quantity'], problems, (get, line) => {
@@ -118,8 +131,7 @@ export async function readPositionsCsv(file: string): Promise<Position[]> {
     }
     byKey.set(key, { line, position });
   });
-  problems.throwIfAny();
-  return [...byKey.values()].map((v) => v.position);
+  return { problems, positions: [...byKey.values()] };
 }
 
 /**

@@ -25,10 +25,12 @@ export class ImportError extends Error {
     readonly file: string,
     readonly problems: InputProblem[],
     readonly truncated = false,
+    /** what did not happen, said after "rejected" (a what-if imports nothing in any case) */
+    outcome = 'nothing imported',
   ) {
     const shown = problems.map((p) => `  ${formatProblem(file, p)}`).join('\n');
     super(
-      `${path.basename(file)}: rejected, nothing imported\n${shown}${truncated ? '\n  (more problems not shown)' : ''}`,
+      `${path.basename(file)}: rejected, ${outcome}\n${shown}${truncated ? '\n  (more problems not shown)' : ''}`,
     );
     this.name = 'ImportError';
   }
@@ -57,7 +59,10 @@ export class ProblemList {
   get full(): boolean {
     return this.truncated;
   }
-  throwIfAny(): void {
-    if (this.problems.length > 0) throw new ImportError(this.file, this.problems, this.truncated);
+  throwIfAny(outcome?: string): void {
+    if (this.problems.length > 0) {
+      const sorted = [...this.problems].sort((a, b) => a.line - b.line);
+      throw new ImportError(this.file, sorted, this.truncated, outcome);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, JobState, RunKind, RunStatus } from '../db/schema.ts';
 
@@ -273,6 +273,9 @@ export function listRuns(db: Kysely<Database>, limit: number, offset: number) {
       'r.started_at',
       'r.finished_at',
       'r.error',
+      // the trading days the run resolved (an empty or holiday date means the last trading day)
+      sql<string | null>`(SELECT min(d)::text FROM unnest(r.days) d)`.as('first_trading_day'),
+      sql<string | null>`(SELECT max(d)::text FROM unnest(r.days) d)`.as('last_trading_day'),
       eb
         .selectFrom('batch_jobs as j')
         .whereRef('j.run_id', '=', 'r.id')

@@ -50,6 +50,15 @@ export const fmtPct = (x: number | null | undefined, digits = 2) => (ok(x) ? pct
 export const fmtSig = (x: number | null | undefined) => (ok(x) ? sig4.format(x) : dash);
 export const fmtUsd = (x: number | null | undefined) => (ok(x) ? usd0.format(x) : dash);
 export const fmtPrice = (x: number | null | undefined) => (ok(x) ? usd2.format(x) : dash);
+const axisUsd = new Intl.NumberFormat('en-US', {
+  notation: 'compact',
+  maximumSignificantDigits: 3,
+  style: 'currency',
+  currency: 'USD',
+  signDisplay: 'negative',
+});
+/** Axis ticks in dollars: three significant digits, so $3.05M and $3.1M stay apart. */
+export const fmtAxisUsd = (x: number | null | undefined) => (ok(x) ? axisUsd.format(x) : dash);
 export const fmtCompactUsd = (x: number | null | undefined) => (ok(x) ? compact.format(x) : dash);
 export const fmtBeta = (x: number | null | undefined) => (ok(x) ? num2.format(x) : dash);
 export const fmtNum = (x: number | null | undefined) => (ok(x) ? num2.format(x) : dash);

@@ -16,6 +16,9 @@ const Run = Type.Object({
   started_at: Nullable(Type.String()),
   finished_at: Nullable(Type.String()),
   error: Nullable(Type.String()),
+  /** the trading days the run covers, once resolved (null before its market data stage) */
+  first_trading_day: Type.Optional(Nullable(Type.String())),
+  last_trading_day: Type.Optional(Nullable(Type.String())),
   jobs_total: Type.Integer(),
   jobs_done: Type.Integer(),
 });

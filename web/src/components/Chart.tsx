@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { fmtBeta, fmtCompactUsd, fmtNum, fmtPct, fmtUsd } from '../format.ts';
+import { fmtAxisUsd, fmtBeta, fmtNum, fmtPct, fmtUsd } from '../format.ts';
 
 type ECharts = typeof import('./echarts').echarts;
 type Instance = ReturnType<ECharts['init']>;
@@ -53,10 +53,25 @@ export function Chart({
 
   if (failed) return <div className="state error">The chart could not load: {failed}</div>;
   return (
-    <div className="chart" role="img" aria-label={label} data-drawn={drawn ? 'true' : 'false'}>
+    <div
+      className="chart"
+      role="img"
+      aria-label={label}
+      data-drawn={drawn ? 'true' : 'false'}
+      data-axis-names={axisNames(option)}
+    >
       <div ref={el} style={{ height, width: '100%' }} />
     </div>
   );
+}
+
+/** The titles of a chart's axes, for readers of the page (and its tests): "Share of total risk". */
+function axisNames(option: Record<string, unknown>): string {
+  const names = [option.xAxis, option.yAxis]
+    .flatMap((a) => (Array.isArray(a) ? a : [a]))
+    .map((a) => (a && typeof a === 'object' ? (a as { name?: unknown }).name : undefined))
+    .filter((n): n is string => typeof n === 'string');
+  return names.join('|');
 }
 
 /** How a value axis and its tooltip print numbers. */
@@ -64,7 +79,7 @@ export type AxisUnit = 'usd' | 'percent' | 'beta' | 'number';
 
 /** Axis labels: compact dollars ($1.2M), whole percents, or two decimals. */
 export const axisFormatter = (unit: AxisUnit) => (v: number) =>
-  unit === 'usd' ? fmtCompactUsd(v) : unit === 'percent' ? `${Number((v * 100).toFixed(1))}%` : fmtNum(v);
+  unit === 'usd' ? fmtAxisUsd(v) : unit === 'percent' ? `${Number((v * 100).toFixed(1))}%` : fmtNum(v);
 /** Tooltip values: dollars to the unit, percents and betas to two decimals (never 16 digits). */
 export const tooltipFormatter = (unit: AxisUnit) => (v: unknown) =>
   typeof v !== 'number'
@@ -91,12 +106,13 @@ export function timeSeriesOption(
     grid: {
       left: 64,
       right: 16,
-      top: options.legend ? 44 : options.yName ? 28 : 16,
+      top: options.legend ? (options.yName ? 64 : 44) : options.yName ? 28 : 16,
       bottom: options.zoom ? 64 : 28,
     },
     tooltip: { trigger: 'axis', valueFormatter: tooltipFormatter(unit) },
     ...(options.legend && { legend: { type: 'scroll', top: 0 } }),
-    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
+    // one day is the finest tick: daily data never gets 06:00 and 12:00 labels
+    xAxis: { type: 'time', minInterval: 24 * 3600 * 1000, axisLabel: { hideOverlap: true } },
     yAxis: {
       type: 'value',
       scale: true,

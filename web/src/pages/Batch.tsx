@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
 import { Empty, Failed, Loading } from '../components/States.tsx';
 import { fmtInt } from '../format.ts';
@@ -16,6 +16,8 @@ interface Run {
   jobs_done: number;
   jobs_total: number;
   error: string | null;
+  first_trading_day?: string | null;
+  last_trading_day?: string | null;
 }
 interface Partition {
   partition: number;
@@ -27,6 +29,19 @@ interface Partition {
 interface RunDetail extends Run {
   stages: { date: string; stage: string; partitions: Partition[] }[];
 }
+const ACTIVE = new Set(['queued', 'running']);
+/** Refresh every second while a run is under way (a daily run finishes in seconds), else every 5 s. */
+const FAST_MS = 1000;
+const SLOW_MS = 5000;
+
+/** The dates a run covers: the trading days it resolved, else the dates asked for. */
+function runDates(r: Run): string {
+  const first = r.first_trading_day ?? r.from_date;
+  const last = r.last_trading_day ?? r.to_date;
+  if (!first) return '—';
+  return first === last ? first : `${first} → ${last}`;
+}
+
 const stateClass = (s: string) =>
   s === 'failed' ? 'neg' : s === 'running' || s === 'active' ? 'warn' : s === 'completed' ? 'pos' : '';
 
@@ -37,7 +52,7 @@ export default function Batch({ admin }: { admin: boolean }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [detail, setDetail] = useState<RunDetail | null>(null);
   const [date, setDate] = useState('');
-  const [message, setMessage] = useState<string | null>(null);
+  const [message, setMessage] = useState<{ text: string; run: string | null } | null>(null);
 
   const refresh = useCallback(() => {
     api<{ runs: Run[] }>('/batch/runs').then(
@@ -48,16 +63,29 @@ export default function Batch({ admin }: { admin: boolean }) {
       (e: unknown) => setError(e),
     );
   }, []);
+  const active = list?.runs.some((r) => ACTIVE.has(r.status)) ?? false;
   useEffect(() => {
+    if (!admin) return; // the routes are for admins: a non-admin asks nothing (no 403 every few seconds)
     refresh();
-    const t = setInterval(refresh, 5000);
+    const t = setInterval(refresh, active ? FAST_MS : SLOW_MS);
     return () => clearInterval(t);
-  }, [refresh]);
+  }, [refresh, admin, active]);
 
   useEffect(() => {
-    if (!selected) return setDetail(null);
+    if (!selected || !admin) return setDetail(null);
     api<RunDetail>(`/batch/runs/${encodeURIComponent(selected)}`).then(setDetail, () => setDetail(null));
-  }, [selected, list]);
+  }, [selected, list, admin]);
+
+  // Jobs are enqueued as stages become ready, so done/total can fall when a stage fans out: the bar
+  // shows the furthest fraction seen for the run (never backwards), and full once it completed.
+  const furthest = useRef(new Map<string, number>());
+  const progressOf = (r: Run) => {
+    if (r.status === 'completed') return 1;
+    const now = r.jobs_total ? r.jobs_done / r.jobs_total : 0;
+    const shown = Math.max(now, furthest.current.get(r.id) ?? 0);
+    furthest.current.set(r.id, shown);
+    return shown;
+  };
 
   const start = async (e: FormEvent) => {
     e.preventDefault();
@@ -66,14 +94,16 @@ export default function Batch({ admin }: { admin: boolean }) {
       const r = await api<{ id?: string; run_id?: string; date?: string }>('/batch/runs', {
         json: date ? { date } : {},
       });
-      setMessage(`Run ${r.id ?? r.run_id} started${r.date ? ` for ${r.date}` : ''}.`);
+      setMessage({ text: `Run started${r.date ? ` for ${r.date}` : ''}.`, run: r.id ?? r.run_id ?? null });
       setSelected(r.id ?? r.run_id ?? null);
       refresh();
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
-        const id = (err.details as { id?: string } | null)?.id;
-        setMessage(`A run for this date is already under way${id ? ` (${id})` : ''}.`);
-      } else setMessage(err instanceof Error ? err.message : String(err));
+        const d = err.details as { run_id?: string; id?: string } | null;
+        const id = d?.run_id ?? d?.id ?? null;
+        setMessage({ text: 'A run for this date is already under way.', run: id });
+        if (id) setSelected(id);
+      } else setMessage({ text: err instanceof Error ? err.message : String(err), run: null });
     }
   };
 
@@ -87,7 +117,16 @@ export default function Batch({ admin }: { admin: boolean }) {
           <input type="date" aria-label="Run date" value={date} onChange={(e) => setDate(e.target.value)} />
         </label>
         <button type="submit">Start a run</button>
-        {message && <span role="status">{message}</span>}
+        {message && (
+          <span role="status" data-testid="batch-message">
+            {message.text}{' '}
+            {message.run && (
+              <button type="button" className="link" onClick={() => setSelected(message.run)}>
+                Show run {message.run.slice(0, 8)}
+              </button>
+            )}
+          </span>
+        )}
       </form>
       {error ? <Failed error={error} /> : null}
       {!list ? (
@@ -98,7 +137,7 @@ export default function Batch({ admin }: { admin: boolean }) {
         <Empty>No runs yet.</Empty>
       ) : (
         <div className="columns">
-          <div className="panel table-scroll">
+          <div className="panel table-scroll runs">
             <table className="plain wide" aria-label="Runs">
               <thead>
                 <tr>
@@ -111,11 +150,12 @@ export default function Batch({ admin }: { admin: boolean }) {
               </thead>
               <tbody>
                 {list.runs.map((r) => {
-                  const pct = r.jobs_total ? r.jobs_done / r.jobs_total : 0;
+                  const pct = progressOf(r);
                   return (
                     <tr
                       key={r.id}
                       className={r.id === selected ? 'active' : ''}
+                      data-run={r.id}
                       tabIndex={0}
                       onClick={() => setSelected(r.id)}
                       onKeyDown={(e) => e.key === 'Enter' && setSelected(r.id)}
@@ -123,18 +163,20 @@ export default function Batch({ admin }: { admin: boolean }) {
                       <td className="text" title={r.id}>
                         {r.kind} {r.id.slice(0, 8)}
                       </td>
-                      <td className="text">
-                        {r.from_date === r.to_date ? r.from_date : `${r.from_date} → ${r.to_date}`}
+                      <td className="text" data-testid="run-dates">
+                        {runDates(r)}
                       </td>
                       <td className={`text ${stateClass(r.status)}`}>
                         {r.status}
                         {r.error && <div className="muted small">{r.error}</div>}
                       </td>
                       <td className="num">
-                        <progress max={1} value={pct} aria-label="jobs done" /> {r.jobs_done}/{r.jobs_total}{' '}
-                        jobs
+                        <progress max={1} value={pct} aria-label="progress" data-value={pct} />{' '}
+                        <span className="small">
+                          {r.jobs_done}/{r.jobs_total} jobs
+                        </span>
                       </td>
-                      <td className="text">
+                      <td className="text started">
                         {r.created_at
                           ? new Date(r.created_at).toLocaleString(undefined, {
                               dateStyle: 'short',

@@ -5,7 +5,7 @@ import { Chart } from '../components/Chart.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
 import { StressPanel, type StressResult } from '../components/StressTable.tsx';
 import { DataTable, type DataColumn } from '../components/DataTable.tsx';
-import { fmtCompactUsd, fmtNum, fmtPct, fmtUsd, signClass } from '../format.ts';
+import { fmtAxisUsd, fmtNum, fmtPct, fmtUsd, signClass } from '../format.ts';
 import { positionLabel } from '../positions.ts';
 import { setQuery } from '../router.ts';
 import { useApi } from '../useApi.ts';
@@ -121,7 +121,7 @@ function attributionOption(a: Attribution) {
     yAxis: {
       type: 'value',
       name: 'P&L (USD)',
-      axisLabel: { formatter: (v: number) => fmtCompactUsd(v) },
+      axisLabel: { formatter: (v: number) => fmtAxisUsd(v) },
     },
     series: [
       ...parts.map((p) => ({ name: p.name, type: 'bar', stack: 'sources', data: [p.pnl, null] })),

@@ -23,32 +23,34 @@ export default function Portfolios() {
       {data.portfolios.length === 0 ? (
         <Empty>You have no portfolios yet. Import one with the CLI, or try a book on the What-if page.</Empty>
       ) : (
-        <table className="plain wide" aria-label="Portfolios">
-          <thead>
-            <tr>
-              <th className="text">Name</th>
-              <th className="text">Currency</th>
-              <th>Equity</th>
-              <th className="text">As of</th>
-              <th>Starting equity</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.portfolios.map((p) => (
-              <tr key={p.id}>
-                <td className="text">
-                  <Link to={`/portfolios/${p.id}`}>{p.name}</Link>
-                </td>
-                <td className="text">{p.currency}</td>
-                <td className="num" data-testid="current-equity">
-                  {fmtUsd(p.current_equity ?? p.equity_balance)}
-                </td>
-                <td className="text">{p.current_date ?? 'not yet computed'}</td>
-                <td className="num muted">{fmtUsd(p.equity_balance)}</td>
+        <div className="table-scroll">
+          <table className="plain wide" aria-label="Portfolios">
+            <thead>
+              <tr>
+                <th className="text">Name</th>
+                <th className="text">Currency</th>
+                <th>Equity</th>
+                <th className="text">As of</th>
+                <th>Starting equity</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {data.portfolios.map((p) => (
+                <tr key={p.id}>
+                  <td className="text">
+                    <Link to={`/portfolios/${p.id}`}>{p.name}</Link>
+                  </td>
+                  <td className="text">{p.currency}</td>
+                  <td className="num" data-testid="current-equity">
+                    {fmtUsd(p.current_equity ?? p.equity_balance)}
+                  </td>
+                  <td className="text">{p.current_date ?? 'not yet computed'}</td>
+                  <td className="num muted">{fmtUsd(p.equity_balance)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

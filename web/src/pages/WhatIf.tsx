@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type ChangeEvent } from 'react';
 import { api, ApiError } from '../api.ts';
 import { ExposureBars, type Exposure } from '../components/ExposureBars.tsx';
 import { Empty, Failed } from '../components/States.tsx';
-import { fmtNum, fmtPct, fmtPrice, fmtUsd, signClass } from '../format.ts';
+import { StressTable, type StressResult } from '../components/StressTable.tsx';
+import { fmtNum, fmtPct, fmtPrice, fmtUsd } from '../format.ts';
 
 /** An editable position: text as typed, converted when the book is sent. */
 interface EditRow {
@@ -56,7 +57,25 @@ interface Result {
     weight: number | null;
     expired: boolean;
   }[];
-  stress: { scenario: string; pnl: number | null }[];
+  stress: StressResult[];
+  risk: {
+    total_risk: number;
+    factor_risk: number;
+    specific_risk: number;
+    total_risk_dollars: number;
+    factor_risk_dollars: number;
+    specific_risk_dollars: number;
+  } | null;
+  var: {
+    parametric: Record<'var_95' | 'es_95' | 'var_99' | 'es_99', number>;
+    historical: Record<'var_95' | 'es_95' | 'var_99' | 'es_99', number> & { days: number };
+  } | null;
+  hedges: {
+    factor_risk_before: number;
+    factor_risk_after: number;
+    etfs: { symbol: string; notional: number }[];
+    market_hedge: { symbol: string; notional: number; beta: number } | null;
+  } | null;
 }
 
 /** Parses a portfolio CSV (the import's columns; others are ignored). */
@@ -75,57 +94,102 @@ export function parseCsv(text: string): EditRow[] {
   });
 }
 
-/** Converts the typed rows to the API's positions; a row that cannot be converted gets its error here. */
+const SYMBOL = /^[A-Za-z0-9^][A-Za-z0-9.\-^=_/ ]{0,31}$/;
+/** A real calendar date written YYYY-MM-DD (2026-02-30 is not one). */
+export function isIsoDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/**
+ * Converts the typed rows to the API's positions. Every problem a row has is said here, in plain
+ * words; the rows without one are sent (the server's rules name theirs), so all bad rows show at once.
+ */
 function toPositions(rows: EditRow[]): {
   positions: Record<string, unknown>[];
   index: number[];
-  errors: Map<number, string>;
+  errors: Map<number, string[]>;
 } {
-  const errors = new Map<number, string>();
+  const errors = new Map<number, string[]>();
+  const say = (i: number, m: string) => errors.set(i, [...(errors.get(i) ?? []), m]);
   const positions: Record<string, unknown>[] = [];
   const index: number[] = [];
   rows.forEach((r, i) => {
     if (FIELDS.every((f) => f === 'position_type' || r[f].trim() === '')) return; // an empty row is skipped
     const p: Record<string, unknown> = { position_type: r.position_type };
-    const num = (f: keyof EditRow, key: string) => {
-      if (r[f].trim() === '') return;
-      const v = Number(r[f]);
-      if (!Number.isFinite(v)) errors.set(i, `${LABELS[f].toLowerCase()} "${r[f]}" is not a number`);
+    const num = (f: keyof EditRow, key: string, positive: boolean) => {
+      const text = r[f].trim();
+      if (text === '') return;
+      const v = Number(text);
+      if (!Number.isFinite(v)) say(i, `${LABELS[f]} "${text}" is not a number`);
+      else if (positive && !(v > 0)) say(i, `${LABELS[f]} must be above zero, got ${text}`);
       else p[key] = v;
     };
-    if (r.symbol.trim()) p.symbol = r.symbol.trim();
-    if (r.quantity.trim() === '') errors.set(i, 'quantity is missing');
-    num('quantity', 'quantity');
-    num('strike_price', 'strike_price');
-    num('implied_volatility', 'implied_volatility');
-    if (r.underlying_symbol.trim()) p.underlying_symbol = r.underlying_symbol.trim();
-    if (r.expiration_date.trim()) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(r.expiration_date.trim()))
-        errors.set(i, 'expiry must be a date YYYY-MM-DD');
-      else p.expiration_date = r.expiration_date.trim();
+    const symbol = r.symbol.trim();
+    if (symbol && !SYMBOL.test(symbol)) say(i, `Symbol "${symbol}" has characters a symbol cannot have`);
+    else if (symbol) p.symbol = symbol;
+    if (r.quantity.trim() === '') say(i, 'Quantity is missing');
+    num('quantity', 'quantity', false);
+    num('strike_price', 'strike_price', true);
+    num('implied_volatility', 'implied_volatility', true);
+    const underlying = r.underlying_symbol.trim();
+    if (underlying && !SYMBOL.test(underlying))
+      say(i, `Underlying "${underlying}" has characters a symbol cannot have`);
+    else if (underlying) p.underlying_symbol = underlying;
+    const expiry = r.expiration_date.trim();
+    if (expiry) {
+      if (!isIsoDate(expiry))
+        say(i, `Expiry "${expiry}" is not a date (write it YYYY-MM-DD, e.g. 2026-12-18)`);
+      else p.expiration_date = expiry;
     }
-    if (!TYPES.includes(r.position_type)) errors.set(i, `type must be one of ${TYPES.join(', ')}`);
+    if (!TYPES.includes(r.position_type)) say(i, `Type must be one of ${TYPES.join(', ')}`);
+    if (errors.has(i)) return;
     index.push(i);
     positions.push(p);
   });
   return { positions, index, errors };
 }
 
-/** The rows a 400 names: `details` as [{index, message}] (the route's checks) or [{path: '/positions/3/…'}]. */
-function rowErrors(e: ApiError, index: number[]): Map<number, string> {
-  const out = new Map<number, string>();
+const FIELD_WORDS: Record<string, string> = {
+  symbol: 'Symbol',
+  position_type: 'Type',
+  quantity: 'Quantity',
+  underlying_symbol: 'Underlying',
+  strike_price: 'Strike',
+  expiration_date: 'Expiry',
+  implied_volatility: 'Implied volatility',
+  multiplier: 'Multiplier',
+};
+/** A server message in plain words: no schema jargon (`must match format "date"`). */
+export function plainWords(field: string | undefined, message: string): string {
+  const what = field ? (FIELD_WORDS[field] ?? field) : '';
+  const m = message
+    .replace(/^must match format "date"$/, 'is not a date (write it YYYY-MM-DD)')
+    .replace(/^must match pattern .*$/, 'has characters it cannot have')
+    .replace(/^must be (<=|>=|<|>) (.*)$/, (_, op: string, v: string) =>
+      op.startsWith('<') ? `must be at most ${v}` : `must be at least ${v}`,
+    )
+    .replace(/^must be number$/, 'must be a number');
+  return what ? `${what}: ${m}` : m;
+}
+
+/** The rows a 400 names, every one: `details` as [{index, field, message}] or [{path: '/positions/3/…'}]. */
+function rowErrors(e: ApiError, index: number[]): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  const add = (row: number, m: string) => out.set(row, [...(out.get(row) ?? []), m]);
   const details = Array.isArray(e.details)
     ? (e.details as { index?: number; path?: string; field?: string; message?: string }[])
     : [];
   for (const d of details) {
     const sent = d.index ?? Number(d.path?.match(/^\/positions\/(\d+)/)?.[1] ?? NaN);
     if (!Number.isInteger(sent)) continue;
-    const row = index[sent] ?? sent;
     const field = d.field ?? d.path?.split('/')[3];
-    if (!out.has(row)) out.set(row, `${field ? `${field}: ` : ''}${d.message ?? 'invalid'}`);
+    add(index[sent] ?? sent, plainWords(field, d.message ?? 'is not valid'));
   }
-  const m = e.message.match(/positions\/(\d+)/);
-  if (out.size === 0 && m) out.set(index[Number(m[1])] ?? Number(m[1]), e.message);
+  const m = e.message.match(/positions\/(\d+)\/?(\w*)"?:? ?(.*)$/);
+  if (out.size === 0 && m)
+    add(index[Number(m[1])] ?? Number(m[1]), plainWords(m[2] || undefined, m[3] ?? e.message));
   return out;
 }
 
@@ -139,7 +203,7 @@ export default function WhatIf() {
   const [equity, setEquity] = useState('1000000');
   const [csv, setCsv] = useState('');
   const [result, setResult] = useState<Result | null>(null);
-  const [errors, setErrors] = useState<Map<number, string>>(new Map());
+  const [errors, setErrors] = useState<Map<number, string[]>>(new Map());
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const seq = useRef(0);
@@ -147,32 +211,40 @@ export default function WhatIf() {
   useEffect(() => {
     const t = setTimeout(() => {
       const { positions, index, errors: local } = toPositions(rows);
-      setErrors(local);
       setFailure(null);
-      if (local.size > 0 || positions.length === 0) {
-        if (positions.length === 0) setResult(null);
+      // Results are of the whole book or not at all: a bad row clears them (no stale, faded figures).
+      if (local.size > 0) setResult(null);
+      setErrors(local);
+      if (positions.length === 0) {
+        setResult(null);
         return;
       }
       const eq = Number(equity);
       if (!(eq > 0)) {
+        setResult(null);
         setFailure(new Error('Equity must be a positive number.'));
         return;
       }
       const mine = ++seq.current;
       setBusy(true);
+      // the good rows go to the server even when others are bad: its rules name their problems too
       api<Result>('/analytics/what-if', { json: { positions, equity: eq } }).then(
         (r) => {
           if (mine !== seq.current) return;
-          setResult(r);
           setBusy(false);
+          if (local.size === 0) setResult(r);
         },
         (e: unknown) => {
           if (mine !== seq.current) return;
           setBusy(false);
+          setResult(null);
           if (e instanceof ApiError && e.status === 400) {
             const byRow = rowErrors(e, index);
-            if (byRow.size > 0) setErrors(byRow);
-            else setFailure(e);
+            if (byRow.size > 0) {
+              const merged = new Map(local);
+              for (const [row, ms] of byRow) merged.set(row, [...(merged.get(row) ?? []), ...ms]);
+              setErrors(merged);
+            } else setFailure(e);
           } else setFailure(e);
         },
       );
@@ -267,7 +339,8 @@ export default function WhatIf() {
                             <input
                               aria-label={`${LABELS[f]} row ${i + 1}`}
                               value={r[f]}
-                              type={f === 'expiration_date' ? 'date' : 'text'}
+                              type="text"
+                              placeholder={f === 'expiration_date' ? 'YYYY-MM-DD' : undefined}
                               inputMode={
                                 f === 'quantity' || f === 'strike_price' || f === 'implied_volatility'
                                   ? 'decimal'
@@ -294,7 +367,7 @@ export default function WhatIf() {
                       <tr key={`e${i}`} className="row-error" data-error-row={i}>
                         <td />
                         <td colSpan={FIELDS.length + 1} role="alert">
-                          Row {i + 1}: {error}
+                          Row {i + 1}: {error.join('; ')}
                         </td>
                       </tr>
                     ) : null,
@@ -310,57 +383,146 @@ export default function WhatIf() {
             {result && <span className="muted"> betas of {result.betas_date ?? '—'}</span>}
           </h2>
           {failure ? <Failed error={failure} /> : null}
-          {!result ? (
-            <Empty>Add positions to see their exposures.</Empty>
-          ) : (
-            <div className={errors.size > 0 ? 'stale' : ''}>
-              <ExposureBars exposures={result.exposures} />
-              <h2>Positions</h2>
-              <table className="plain wide" aria-label="What-if positions">
-                <thead>
-                  <tr>
-                    <th className="text">Symbol</th>
-                    <th>Price</th>
-                    <th>Delta</th>
-                    <th>Exposure</th>
-                    <th>Weight</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.positions.map((p, i) => (
-                    <tr key={i}>
-                      <td className="text">
-                        {p.symbol}
-                        {p.expired && <span className="muted"> (expired)</span>}
-                      </td>
-                      <td className="num">{fmtPrice(p.price)}</td>
-                      <td className="num">{fmtNum(p.delta)}</td>
-                      <td className="num">{fmtUsd(p.exposure)}</td>
-                      <td className="num">{fmtPct(p.weight)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <h2>Stress</h2>
-              <table className="plain wide" aria-label="What-if stress">
-                <tbody>
-                  {result.stress.map((s) => (
-                    <tr key={s.scenario}>
-                      <td className="text">{s.scenario}</td>
-                      <td className={`num ${signClass(s.pnl ?? 0)}`}>
-                        {s.pnl === null ? 'n/a' : fmtUsd(s.pnl)}
-                      </td>
-                      <td className={`num ${signClass(s.pnl ?? 0)}`}>
-                        {s.pnl === null ? '' : fmtPct(s.pnl / result.equity)}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+          {errors.size > 0 ? (
+            <div className="state error" data-testid="what-if-blocked">
+              {errors.size === 1 ? 'One row has' : `${errors.size} rows have`} a problem (marked in the book):
+              results appear when every row is valid.
             </div>
+          ) : !result ? (
+            busy ? null : (
+              <Empty>Add positions to see their exposures.</Empty>
+            )
+          ) : (
+            <WhatIfResults result={result} />
           )}
         </div>
       </div>
     </section>
+  );
+}
+
+/** The book's results: exposures, positions, risk, VaR, stress and hedges (the route's whole answer). */
+function WhatIfResults({ result }: { result: Result }) {
+  return (
+    <div data-testid="what-if-results">
+      <ExposureBars exposures={result.exposures} />
+      <h2>Positions</h2>
+      <div className="table-scroll">
+        <table className="plain wide" aria-label="What-if positions">
+          <thead>
+            <tr>
+              <th className="text">Symbol</th>
+              <th title="a stock's close, or an option's underlying close">Price</th>
+              <th>Delta</th>
+              <th title="delta-adjusted dollar exposure">Δ-adj. exposure</th>
+              <th>Weight</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.positions.map((p, i) => (
+              <tr key={i}>
+                <td className="text">
+                  {p.symbol}
+                  {p.expired && <span className="badge badge-expired"> expired</span>}
+                </td>
+                <td className="num">{fmtPrice(p.price)}</td>
+                <td className="num">{fmtNum(p.delta)}</td>
+                <td className="num">{fmtUsd(p.exposure)}</td>
+                <td className="num">{fmtPct(p.weight)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Risk</h2>
+      {!result.risk ? (
+        <Empty>No risk model for this date: risk, VaR and hedges cannot be computed.</Empty>
+      ) : (
+        <table className="plain wide" aria-label="What-if risk">
+          <thead>
+            <tr>
+              <th className="text">Annualised</th>
+              <th>Of equity</th>
+              <th>Dollars</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(
+              [
+                ['Total risk', result.risk.total_risk, result.risk.total_risk_dollars],
+                ['Factor risk', result.risk.factor_risk, result.risk.factor_risk_dollars],
+                ['Specific risk', result.risk.specific_risk, result.risk.specific_risk_dollars],
+              ] as const
+            ).map(([label, pct, usd]) => (
+              <tr key={label}>
+                <td className="text">{label}</td>
+                <td className="num">{fmtPct(pct)}</td>
+                <td className="num">{fmtUsd(usd)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {result.var && (
+        <>
+          <h2>Value at risk, one day</h2>
+          <table className="plain wide" aria-label="What-if VaR">
+            <thead>
+              <tr>
+                <th className="text">Loss</th>
+                <th>Parametric</th>
+                <th>Historical ({result.var.historical.days} days)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(
+                [
+                  ['VaR 95%', 'var_95'],
+                  ['ES 95%', 'es_95'],
+                  ['VaR 99%', 'var_99'],
+                  ['ES 99%', 'es_99'],
+                ] as const
+              ).map(([label, key]) => (
+                <tr key={key} data-figure={key}>
+                  <td className="text">{label}</td>
+                  <td className="num">{fmtUsd(result.var!.parametric[key])}</td>
+                  <td className="num">{fmtUsd(result.var!.historical[key])}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      <h2>Stress</h2>
+      <StressTable results={result.stress} />
+      {result.hedges && (
+        <>
+          <h2>Hedges</h2>
+          <p className="muted small">
+            Factor risk {fmtPct(result.hedges.factor_risk_before)} before,{' '}
+            {fmtPct(result.hedges.factor_risk_after)} after the ETF basket. The basket and the market-only
+            hedge are alternatives.
+          </p>
+          <table className="plain wide" aria-label="What-if hedges">
+            <tbody>
+              {result.hedges.etfs.map((e) => (
+                <tr key={e.symbol}>
+                  <td className="text">Basket</td>
+                  <td className="text">{e.symbol}</td>
+                  <td className="num">{fmtUsd(e.notional)}</td>
+                </tr>
+              ))}
+              {result.hedges.market_hedge && (
+                <tr>
+                  <td className="text">Or: market only</td>
+                  <td className="text">{result.hedges.market_hedge.symbol}</td>
+                  <td className="num">{fmtUsd(result.hedges.market_hedge.notional)}</td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
   );
 }
