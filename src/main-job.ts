@@ -2,6 +2,7 @@ import { fetchLatest } from './market/market-data-step.ts';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Config } from './config.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { openDatabase } from './db/connection.ts';
 import { DEMO_USER, loadDemoMarket } from './demo/load.ts';
 import { serve } from './api/serve.ts';
@@ -24,6 +25,20 @@ export async function runMainJob(
   options: { serve: boolean } = { serve: true },
 ): Promise<number> {
   const log = (line: string) => console.log(line);
+  // One start per data folder: a second one would attach to this one's embedded server and die with it.
+  const release = lockDataDir(config.dataDir);
+  try {
+    return await startAndServe(config, options, log);
+  } finally {
+    release();
+  }
+}
+
+async function startAndServe(
+  config: Config,
+  options: { serve: boolean },
+  log: (line: string) => void,
+): Promise<number> {
   log('Factor Universe: starting');
   const d = await openDatabase(config, {
     log: (l) => (l.startsWith('Applied') || l.startsWith('Creating')) && log(l),

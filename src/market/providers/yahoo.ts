@@ -18,6 +18,13 @@ function localDay(date: Date, gmtoffsetSeconds: number): string {
   return new Date(date.getTime() + gmtoffsetSeconds * 1000).toISOString().slice(0, 10);
 }
 
+/**
+ * Quotes in a currency's minor unit (London in pence, `GBp`/`GBX`; Johannesburg `ZAc`; Tel Aviv
+ * `ILA`): prices and dividends are divided by 100 into the major unit, so a close of 1259.5 GBp is
+ * stored as 12.595 (GBP), like every other listing's close in its currency's major unit.
+ */
+const MINOR_UNITS = new Set(['GBp', 'GBX', 'ZAc', 'ILA']);
+
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
 
@@ -85,10 +92,12 @@ export function yahooProvider(
           return: 'array',
         });
         const offset = r.meta.gmtoffset;
+        const unit = MINOR_UNITS.has(String(r.meta.currency)) ? 0.01 : 1;
+        const major = (v: number | null | undefined) => (typeof v === 'number' ? v * unit : v);
         const bars = r.quotes.map((q) => ({
           date: localDay(q.date, offset),
-          close: q.close as number,
-          adjClose: (q.adjclose ?? q.close) as number,
+          close: major(q.close) as number,
+          adjClose: major(q.adjclose ?? q.close) as number,
           volume: q.volume,
         }));
         const actions: CorporateAction[] = [
@@ -100,7 +109,7 @@ export function yahooProvider(
           ...(r.events?.dividends ?? []).map((d) => ({
             kind: 'dividend' as const,
             date: localDay(d.date, offset),
-            amount: d.amount,
+            amount: d.amount * unit,
           })),
         ];
         // During a session Yahoo appends a live bar for today: not a close yet, so not stored.
