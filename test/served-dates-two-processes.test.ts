@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../src/db/throwaway.ts';
@@ -42,13 +43,16 @@ async function writeDay(price: number) {
   }
 }
 
+// a secret strong enough for the configuration's check (32 random bytes)
+const JWT_SECRET = randomBytes(32).toString('hex');
+
 async function startServer() {
   const port = await freePort();
   const child = spawn(process.execPath, [cli, 'serve', '--port', String(port)], {
     env: {
       ...process.env,
       DATABASE_URL: t.url,
-      FU_JWT_SECRET: 'served-dates-test-secret-0123456789',
+      FU_JWT_SECRET: JWT_SECRET,
       FU_API_CACHE_MS: '60000',
       FU_HOST: '127.0.0.1',
     },
