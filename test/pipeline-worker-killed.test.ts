@@ -9,37 +9,11 @@ import { waitForRun } from '../src/pipeline/progress.ts';
 import { runPipeline } from '../src/pipeline/submit.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
 import { scratchDir } from './helpers/files.ts';
+import { fingerprint } from '../test-faults/helpers/fingerprint.ts';
 
 const cli = path.resolve('bin/factor-universe.js');
 const FROM = '2026-10-15';
 const TO = '2026-10-30'; // 12 trading days
-
-/** Every table a date writes, as one fingerprint per table (timestamps left out). */
-const TABLES: Record<string, string> = {
-  symbol_factor_exposures: 'symbol, factor_id, calculation_date, beta, r_squared, observations, quality_flag',
-  symbol_factor_skips: 'symbol, factor_id, calculation_date, reason, observations',
-  symbol_daily_metrics:
-    'symbol, metric_date, current_price, return_1d, return_ytd, factor_market_beta, data_quality_score',
-  portfolio_snapshots: 'portfolio_id, snapshot_date, equity, daily_pnl, cumulative_pnl, net_exposure',
-  factor_exposures: 'portfolio_id, factor_id, calculation_date, source, exposure_value, exposure_dollar',
-  position_daily_values: 'position_id, value_date, market_value, exposure, delta, pnl, pnl_method',
-  stress_test_results: 'portfolio_id, scenario, calculation_date, pnl',
-  position_factor_exposures: 'position_id, factor_id, calculation_date, exposure_value, delta',
-  symbol_specific_risk: 'symbol, calculation_date, specific_vol, observations',
-  risk_models: 'calculation_date, half_life, covariance, proxy_covariance',
-  portfolio_risk: 'portfolio_id, calculation_date, total_risk, factor_risk, specific_risk, var, hedges',
-  portfolio_attribution: 'portfolio_id, calculation_date, daily_pnl',
-};
-async function fingerprint(t: TestDb): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const [table, cols] of Object.entries(TABLES)) {
-    const { rows } = await t.pool.query(
-      `SELECT count(*)::int AS n, md5(string_agg(ROW(${cols})::text, '|' ORDER BY ROW(${cols})::text)) AS h FROM ${table}`,
-    );
-    out[table] = `${rows[0].n}:${rows[0].h}`;
-  }
-  return out;
-}
 
 describe('a backfill on two worker processes, one killed with SIGKILL', () => {
   let reference: TestDb;
@@ -104,7 +78,7 @@ describe('a backfill on two worker processes, one killed with SIGKILL', () => {
     } finally {
       await queue.stop();
     }
-    assert.deepEqual(await fingerprint(killed), await fingerprint(reference));
+    assert.deepEqual(await fingerprint(killed.pool), await fingerprint(reference.pool));
   });
 
   it('two batch processes and a worker on the same range store the rows of one run: none twice, none missing', async () => {
@@ -118,6 +92,6 @@ describe('a backfill on two worker processes, one killed with SIGKILL', () => {
     assert.deepEqual(await Promise.all([exit(a), exit(b)]), [0, 0]);
     const runs = await twice.pool.query('SELECT status FROM batch_runs');
     assert.deepEqual(runs.rows, [{ status: 'completed' }], 'the second process followed the first run');
-    assert.deepEqual(await fingerprint(twice), await fingerprint(reference));
+    assert.deepEqual(await fingerprint(twice.pool), await fingerprint(reference.pool));
   });
 });
