@@ -15,6 +15,7 @@ import { batchRoutes } from './routes/batch.ts';
 import { progressRoutes } from './routes/progress.ts';
 import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
+import { limitRoutes } from './routes/limits.ts';
 import { riskRoutes } from './routes/risk.ts';
 import { symbolRoutes } from './routes/symbols.ts';
 import { tokenFromCookie } from './session.ts';
@@ -193,6 +194,7 @@ export async function buildServer(
     await secured.register(accountRoutes, { prefix: '/api/v1/auth' });
     await secured.register(symbolRoutes, { prefix: '/api/v1/data' });
     await secured.register(portfolioRoutes, { prefix: '/api/v1/portfolios' });
+    await secured.register(limitRoutes, { prefix: '/api/v1/portfolios' });
     await secured.register(analyticsRoutes, { prefix: '/api/v1/analytics' });
     await secured.register(riskRoutes, { prefix: '/api/v1' });
     await secured.register(batchRoutes, { prefix: '/api/v1/batch' });

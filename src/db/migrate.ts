@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007_outcomes.ts';
 import * as m0008 from './migrations/0008_least_privilege.ts';
 import * as m0009 from './migrations/0009_market_data_providers.ts';
 import * as m0010 from './migrations/0010_wide_factor_rows.ts';
+import * as m0022 from './migrations/0022_benchmarks_limits.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations in order; names sort lexically, which is the order Kysely applies them. */
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_least_privilege': m0008,
   '0009_market_data_providers': m0009,
   '0010_wide_factor_rows': m0010,
+  '0022_benchmarks_limits': m0022,
 };
 
 export function migrator(db: Kysely<Database>): Migrator {

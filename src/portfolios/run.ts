@@ -8,6 +8,8 @@ import { tradingDayOnOrBefore } from '../market/closes.ts';
 import { loadRiskContext, riskDays, type RiskDay, type RiskSettings } from '../risk/report.ts';
 import { saveRiskDays } from '../risk/store.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
+import { computeActive, loadActiveInputs, loadBenchmarksFor, saveActive } from './active-stage.ts';
+import { withBenchmarkPortfolios } from './benchmark-store.ts';
 import { loadMarketView } from './market.ts';
 import { inceptionSql } from './inception.ts';
 import { isOption } from './position.ts';
@@ -122,17 +124,33 @@ export async function runPortfolios(
     .select(['id', 'equity_balance'])
     .where(sql<boolean>`coalesce(${inceptionSql('portfolios.id')}, '-infinity'::date) <= ${date}::date`)
     .orderBy('id');
-  if (o.portfolioIds)
-    portfolioQuery = portfolioQuery.where('id', 'in', o.portfolioIds.length ? o.portfolioIds : [-1]);
+  if (o.portfolioIds) {
+    // a portfolio benchmarked to another needs that one's day too (METHODOLOGY.md 15)
+    const wanted = o.portfolioIds.length ? await withBenchmarkPortfolios(pool, o.portfolioIds) : [-1];
+    portfolioQuery = portfolioQuery.where('id', 'in', wanted);
+  }
   const portfolios = await portfolioQuery.execute();
   const ids = portfolios.map((p) => p.id);
   const positions = await openPositions(db, date, ids);
   const previous = await previousSnapshots(pool, date, ids);
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
+  const benchmarks =
+    o.withRisk === false ? null : await loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY');
   // the risk inputs do not depend on the valuation inputs: both reads run at once
-  const [{ market, sources, betasDate }, riskContext] = await Promise.all([
+  const [{ market, sources, betasDate }, riskContext, activeInputs] = await Promise.all([
     loadInputs(pool, model, date, positions, readPath),
-    o.withRisk === false ? null : loadRiskContext(db, pool, model, date, betaSymbols, ids, o.risk),
+    o.withRisk === false
+      ? null
+      : loadRiskContext(
+          db,
+          pool,
+          model,
+          date,
+          [...new Set([...betaSymbols, ...benchmarks!.symbols])],
+          ids,
+          o.risk,
+        ),
+    benchmarks ? loadActiveInputs(pool, model, date, ids, benchmarks) : null,
   ]);
   const loadMs = performance.now() - t0;
 
@@ -156,6 +174,7 @@ export async function runPortfolios(
   const risks = new Map<number, RiskDay>(
     riskContext ? riskDays(riskContext, days, sizes, true).map((r) => [r.portfolioId, r]) : [],
   );
+  const active = activeInputs ? computeActive(model, activeInputs, days, risks, riskContext?.lookup ?? null) : null;
   const computeMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -171,6 +190,13 @@ export async function runPortfolios(
           const batchRisks = batch.flatMap((d) => risks.get(d.portfolioId) ?? []);
           await saveRiskDays(client, date, riskContext.riskModel, batchRisks);
         }
+        if (active)
+          await saveActive(
+            client,
+            date,
+            batch.map((d) => d.portfolioId),
+            active,
+          );
       });
     } catch (e) {
       failures.push({

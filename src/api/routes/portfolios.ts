@@ -3,6 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { sql } from 'kysely';
 import { readExposureParts } from '../../portfolios/exposure-drilldown.ts';
 import { inceptionSql } from '../../portfolios/inception.ts';
+import { readBenchmark } from '../../portfolios/limits-repo.ts';
 import { POSITION_VALUE_NUMBERS, readPositionValues } from '../../portfolios/position-values.ts';
 import { ApiError } from '../errors.ts';
 import { errors, Id, IsoDate, Nullable, Offset, StringEnum } from '../schemas.ts';
@@ -19,6 +20,11 @@ const PortfolioListed = Type.Object({
   ...Portfolio.properties,
   current_equity: Nullable(Type.Number({ description: "the newest snapshot's equity" })),
   current_date: Nullable(Type.String({ description: 'the date of that snapshot' })),
+});
+const BenchmarkOut = Type.Object({
+  symbol: Type.Optional(Type.String()),
+  portfolio_id: Type.Optional(Type.Integer()),
+  default: Type.Optional(Type.Boolean()),
 });
 const Missing = Type.Array(Type.Object({ position_id: Type.Integer(), symbol: Type.String() }));
 
@@ -88,8 +94,20 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/:id',
-    { schema: { params: IdParams, response: { 200: Portfolio, ...errors } } },
-    async (request) => owned(request.params.id, request.user.sub),
+    {
+      schema: {
+        params: IdParams,
+        response: { 200: Type.Object({ ...Portfolio.properties, benchmark: BenchmarkOut }), ...errors },
+      },
+    },
+    async (request) => ({
+      ...(await owned(request.params.id, request.user.sub)),
+      // METHODOLOGY.md 15: none set means the configured default (FU_BENCHMARK)
+      benchmark: (await readBenchmark(app.deps.pool, request.params.id)) ?? {
+        symbol: app.deps.config.benchmark,
+        default: true,
+      },
+    }),
   );
 
   app.get(
