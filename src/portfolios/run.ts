@@ -125,7 +125,8 @@ export async function runPortfolios(
     .where(sql<boolean>`coalesce(${inceptionSql('portfolios.id')}, '-infinity'::date) <= ${date}::date`)
     .orderBy('id');
   if (o.portfolioIds) {
-    // a portfolio benchmarked to another needs that one's day too (METHODOLOGY.md 15)
+    // a portfolio benchmarked to another needs that one's day too (METHODOLOGY.md 15): it is
+    // computed here but written only by the run that asked for it (no two writers of one row)
     const wanted = o.portfolioIds.length ? await withBenchmarkPortfolios(pool, o.portfolioIds) : [-1];
     portfolioQuery = portfolioQuery.where('id', 'in', wanted);
   }
@@ -181,7 +182,9 @@ export async function runPortfolios(
   const failures: PortfolioRunResult['failures'] = [];
   const source = readPath === 'position' ? 'position' : 'symbol';
   const batches: PortfolioDay[][] = [];
-  for (let i = 0; i < days.length; i += batchSize) batches.push(days.slice(i, i + batchSize));
+  const asked = o.portfolioIds ? new Set(o.portfolioIds) : null;
+  const toWrite = asked ? days.filter((d) => asked.has(d.portfolioId)) : days;
+  for (let i = 0; i < toWrite.length; i += batchSize) batches.push(toWrite.slice(i, i + batchSize));
   await runLimited(batches, o.maxConcurrentBatches ?? 5, async (batch) => {
     try {
       await withTransaction(pool, async (client) => {
