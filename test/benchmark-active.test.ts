@@ -105,14 +105,21 @@ describe('active numbers against a benchmark portfolio (its §7 weights)', () =>
     near(b.A, -0.0045 / te);
     near(b.B, -0.0003 / te);
     near(b.SPY, 0.0026 / te);
-    const all = [...r.contributions.positions, ...r.contributions.benchmark].reduce((s, c) => s + c.contribution, 0);
+    const all = [...r.contributions.positions, ...r.contributions.benchmark].reduce(
+      (s, c) => s + c.contribution,
+      0,
+    );
     near(all, te);
   });
   it('a benchmark without a risk model reading has no tracking error', () => {
     const x = activeNumbers(
       names,
       book,
-      { exposures: Float64Array.from([0, 0, 0]), weights: [{ positionId: 0, symbol: 'NOPE', weight: 1 }], dailyReturn: null },
+      {
+        exposures: Float64Array.from([0, 0, 0]),
+        weights: [{ positionId: 0, symbol: 'NOPE', weight: 1 }],
+        dailyReturn: null,
+      },
       m,
     );
     assert.equal(x.trackingError, null);

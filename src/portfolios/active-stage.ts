@@ -140,7 +140,8 @@ export function computeActive(
     if (!lookup) numbers.trackingError = null;
     active.set(id, { portfolioId: id, benchmark: ref, ...numbers });
     const limits = inputs.limits.get(id);
-    if (limits?.length) breaches.set(id, checkLimits(limits, limitInputs(names, day, numbers, risks.get(id))));
+    if (limits?.length)
+      breaches.set(id, checkLimits(limits, limitInputs(names, day, numbers, risks.get(id))));
   }
   return { active, breaches };
 }

@@ -58,7 +58,11 @@ export interface ActiveRow extends ActiveNumbers {
   benchmark: BenchmarkRef;
 }
 
-export async function saveActiveDays(client: pg.ClientBase, date: string, rows: readonly ActiveRow[]): Promise<void> {
+export async function saveActiveDays(
+  client: pg.ClientBase,
+  date: string,
+  rows: readonly ActiveRow[],
+): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
     `INSERT INTO portfolio_active_days AS a (portfolio_id, calculation_date, benchmark_symbol, benchmark_portfolio_id,
@@ -110,10 +114,10 @@ export async function saveBreaches(
   portfolioIds: readonly number[],
   breaches: readonly Breach[],
 ): Promise<void> {
-  await client.query('DELETE FROM portfolio_limit_breaches WHERE breach_date = $1 AND portfolio_id = ANY($2)', [
-    date,
-    portfolioIds,
-  ]);
+  await client.query(
+    'DELETE FROM portfolio_limit_breaches WHERE breach_date = $1 AND portfolio_id = ANY($2)',
+    [date, portfolioIds],
+  );
   if (breaches.length === 0) return;
   await client.query(
     `INSERT INTO portfolio_limit_breaches (limit_id, breach_date, portfolio_id, name, value, lower, upper)

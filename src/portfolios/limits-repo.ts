@@ -1,7 +1,14 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
 import { benchmarkOrder, BenchmarkCycleError, type BenchmarkRef } from './benchmark.ts';
-import { isBreached, limitValue, type Limit, type LimitInputs, type LimitMetric, type VarMethod } from './limits.ts';
+import {
+  isBreached,
+  limitValue,
+  type Limit,
+  type LimitInputs,
+  type LimitMetric,
+  type VarMethod,
+} from './limits.ts';
 
 /**
  * The queries behind the benchmark, exposure-history, limits and breaches routes (METHODOLOGY.md 15).
@@ -19,7 +26,10 @@ export class BenchmarkProblem extends Error {
 }
 
 export async function ownsPortfolio(pool: pg.Pool, id: number, owner: number): Promise<boolean> {
-  const { rowCount } = await pool.query('SELECT 1 FROM portfolios WHERE id = $1 AND owner_id = $2', [id, owner]);
+  const { rowCount } = await pool.query('SELECT 1 FROM portfolios WHERE id = $1 AND owner_id = $2', [
+    id,
+    owner,
+  ]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -56,7 +66,8 @@ export async function setBenchmark(
     let portfolio: number | null = null;
     if (benchmark && 'portfolio_id' in benchmark) {
       portfolio = benchmark.portfolio_id;
-      if (!edges.has(portfolio)) throw new BenchmarkProblem(404, `no portfolio ${portfolio} (benchmark.portfolio_id)`);
+      if (!edges.has(portfolio))
+        throw new BenchmarkProblem(404, `no portfolio ${portfolio} (benchmark.portfolio_id)`);
       edges.set(id, portfolio);
       try {
         benchmarkOrder(edges);
@@ -70,11 +81,10 @@ export async function setBenchmark(
       const known = await client.query('SELECT 1 FROM market_data_cache WHERE symbol = $1 LIMIT 1', [symbol]);
       if (!known.rowCount) throw new BenchmarkProblem(400, `benchmark.symbol: no prices for ${symbol}`);
     }
-    await client.query('UPDATE portfolios SET benchmark_symbol = $2, benchmark_portfolio_id = $3 WHERE id = $1', [
-      id,
-      symbol,
-      portfolio,
-    ]);
+    await client.query(
+      'UPDATE portfolios SET benchmark_symbol = $2, benchmark_portfolio_id = $3 WHERE id = $1',
+      [id, symbol, portfolio],
+    );
   });
 }
 
@@ -143,12 +153,16 @@ export interface LimitInput {
 export const MAX_LIMITS_PER_PORTFOLIO = 200;
 
 /** A limit's fields checked and normalised, or a 400 naming the field. */
-export async function normaliseLimit(pool: pg.Pool, l: LimitInput): Promise<Omit<Limit, 'id' | 'portfolio_id'>> {
+export async function normaliseLimit(
+  pool: pg.Pool,
+  l: LimitInput,
+): Promise<Omit<Limit, 'id' | 'portfolio_id'>> {
   const bad = (m: string) => new BenchmarkProblem(400, m);
   const lower = l.lower ?? null;
   const upper = l.upper ?? null;
   if (lower === null && upper === null) throw bad('lower/upper: give at least one bound');
-  if (lower !== null && upper !== null && lower > upper) throw bad(`lower (${lower}) is above upper (${upper})`);
+  if (lower !== null && upper !== null && lower > upper)
+    throw bad(`lower (${lower}) is above upper (${upper})`);
   const needsFactor = l.metric === 'exposure' || l.metric === 'active_exposure';
   let factor: string | null = null;
   if (needsFactor) {
@@ -177,12 +191,13 @@ export async function listLimits(
   offset: number,
 ): Promise<{ limits: Limit[]; total: number }> {
   const [rows, total] = await Promise.all([
-    pool.query<Limit>(`SELECT ${COLUMNS} FROM portfolio_limits WHERE portfolio_id = $1 ORDER BY id LIMIT $2 OFFSET $3`, [
+    pool.query<Limit>(
+      `SELECT ${COLUMNS} FROM portfolio_limits WHERE portfolio_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
+      [id, limit, offset],
+    ),
+    pool.query<{ n: number }>('SELECT count(*)::int AS n FROM portfolio_limits WHERE portfolio_id = $1', [
       id,
-      limit,
-      offset,
     ]),
-    pool.query<{ n: number }>('SELECT count(*)::int AS n FROM portfolio_limits WHERE portfolio_id = $1', [id]),
   ]);
   return { limits: rows.rows, total: total.rows[0]!.n };
 }
@@ -195,8 +210,12 @@ export async function createLimit(
   return withTransaction(pool, async (client) => {
     // the count and the insert under the portfolio's row lock: concurrent posts cannot pass the cap
     await client.query('SELECT 1 FROM portfolios WHERE id = $1 FOR UPDATE', [id]);
-    const n = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM portfolio_limits WHERE portfolio_id = $1', [id]))
-      .rows[0]!.n;
+    const n = (
+      await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM portfolio_limits WHERE portfolio_id = $1',
+        [id],
+      )
+    ).rows[0]!.n;
     if (n >= MAX_LIMITS_PER_PORTFOLIO)
       throw new BenchmarkProblem(400, `portfolio ${id} has ${n} limits, the most allowed`);
     const { rows } = await client.query<Limit>(
@@ -281,7 +300,11 @@ export async function breachCounts(
 }
 
 /** The numbers a limit can bound, as stored for a portfolio on a date; null when nothing is stored. */
-export async function storedLimitInputs(pool: pg.Pool, id: number, date: string): Promise<LimitInputs | null> {
+export async function storedLimitInputs(
+  pool: pg.Pool,
+  id: number,
+  date: string,
+): Promise<LimitInputs | null> {
   const [exp, risk, active, weights] = await Promise.all([
     pool.query<{ name: string; v: number }>(
       `SELECT DISTINCT ON (e.factor_id) f.name, e.exposure_value AS v

@@ -84,7 +84,14 @@ export function checkLimits(limits: readonly Limit[], x: LimitInputs): Breach[] 
   for (const l of limits) {
     const value = limitValue(l, x);
     if (value === null || !Number.isFinite(value) || !isBreached(value, l.lower, l.upper)) continue;
-    out.push({ limit_id: l.id, portfolio_id: l.portfolio_id, name: l.name, value, lower: l.lower, upper: l.upper });
+    out.push({
+      limit_id: l.id,
+      portfolio_id: l.portfolio_id,
+      name: l.name,
+      value,
+      lower: l.lower,
+      upper: l.upper,
+    });
   }
   return out;
 }

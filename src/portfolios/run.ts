@@ -175,7 +175,9 @@ export async function runPortfolios(
   const risks = new Map<number, RiskDay>(
     riskContext ? riskDays(riskContext, days, sizes, true).map((r) => [r.portfolioId, r]) : [],
   );
-  const active = activeInputs ? computeActive(model, activeInputs, days, risks, riskContext?.lookup ?? null) : null;
+  const active = activeInputs
+    ? computeActive(model, activeInputs, days, risks, riskContext?.lookup ?? null)
+    : null;
   const computeMs = performance.now() - t0;
 
   t0 = performance.now();

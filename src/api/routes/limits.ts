@@ -99,7 +99,11 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: Type.Object({
             portfolios: Type.Array(
-              Type.Object({ portfolio_id: Type.Integer(), date: Nullable(Type.String()), breaches: Type.Integer() }),
+              Type.Object({
+                portfolio_id: Type.Integer(),
+                date: Nullable(Type.String()),
+                breaches: Type.Integer(),
+              }),
             ),
           }),
           ...errors,
@@ -137,7 +141,8 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:id',
     {
       schema: {
-        summary: "Sets the portfolio's benchmark: a symbol, or another portfolio of yours (null: the default)",
+        summary:
+          "Sets the portfolio's benchmark: a symbol, or another portfolio of yours (null: the default)",
         params: IdParams,
         body: Type.Object({ benchmark: Nullable(Benchmark) }, { additionalProperties: false }),
         response: {
@@ -164,7 +169,8 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:id/exposures/history',
     {
       schema: {
-        summary: 'Exposures and active exposures of every stored date in [from, to] (default: the year to today)',
+        summary:
+          'Exposures and active exposures of every stored date in [from, to] (default: the year to today)',
         params: IdParams,
         querystring: Range,
         response: {
@@ -250,7 +256,9 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { id, limit_id } = request.params;
       await owned(id, request.user.sub);
-      const l = await answer(async () => updateLimit(pool, id, limit_id, await normaliseLimit(pool, request.body)));
+      const l = await answer(async () =>
+        updateLimit(pool, id, limit_id, await normaliseLimit(pool, request.body)),
+      );
       if (!l) throw new ApiError(404, 'not_found', `no limit ${limit_id} on portfolio ${id}`);
       return l;
     },
