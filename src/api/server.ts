@@ -16,6 +16,7 @@ import { progressRoutes } from './routes/progress.ts';
 import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
 import { limitRoutes } from './routes/limits.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { riskRoutes } from './routes/risk.ts';
 import { symbolRoutes } from './routes/symbols.ts';
 import { tokenFromCookie } from './session.ts';
@@ -195,6 +196,7 @@ export async function buildServer(
     await secured.register(symbolRoutes, { prefix: '/api/v1/data' });
     await secured.register(portfolioRoutes, { prefix: '/api/v1/portfolios' });
     await secured.register(limitRoutes, { prefix: '/api/v1/portfolios' });
+    await secured.register(reportRoutes, { prefix: '/api/v1/portfolios' });
     await secured.register(analyticsRoutes, { prefix: '/api/v1/analytics' });
     await secured.register(riskRoutes, { prefix: '/api/v1' });
     await secured.register(batchRoutes, { prefix: '/api/v1/batch' });
