@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/api/server.ts';
@@ -312,6 +317,69 @@ describe('limits and breaches', () => {
     assert.equal(page.body.total, 2);
     assert.equal((await call(`/api/v1/portfolios/${alpha}/limits?limit=100000`, demo)).status, 400);
     assert.equal((await call(`/api/v1/portfolios/${alpha}/breaches?limit=100000`, demo)).status, 400);
+  });
+  it('the reports read back: the workbook (exceljs) and the PDF text (pdftotext) carry the API figures', async () => {
+    const [risk, v, stress] = await Promise.all([
+      call(`/api/v1/portfolios/${alpha}/risk?date=${D}`, demo),
+      call(`/api/v1/portfolios/${alpha}/var?date=${D}`, demo),
+      call(`/api/v1/portfolios/${alpha}/stress-tests?date=${D}`, demo),
+    ]);
+    const h = (await history(alpha)).rows[1];
+    const x = await fetch(`${base}/api/v1/portfolios/${alpha}/report.xlsx?date=${D}`, {
+      headers: { authorization: `Bearer ${demo}` },
+    });
+    assert.equal(x.status, 200);
+    assert.match(x.headers.get('content-type') ?? '', /spreadsheetml/);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(await x.arrayBuffer()));
+    const summary = new Map<string, unknown>();
+    wb.getWorksheet('Summary')!.eachRow((r) => summary.set(String(r.getCell(1).value), r.getCell(2).value));
+    assert.equal(summary.get('Date'), D);
+    assert.equal(summary.get('Total risk'), risk.body.total_risk, 'a number, not text');
+    assert.equal(summary.get('Tracking error'), h.tracking_error);
+    assert.equal(wb.getWorksheet('Summary')!.getRow(8).getCell(2).numFmt, '0.00%');
+    const varRows = wb.getWorksheet('VaR')!.getRow(2);
+    assert.equal(varRows.getCell(1).value, 'parametric');
+    assert.equal(varRows.getCell(2).value, v.body.parametric.var_95);
+    const exp = new Map<string, [unknown, unknown]>();
+    wb.getWorksheet('Exposures')!.eachRow((r, i) => {
+      if (i > 1) exp.set(String(r.getCell(1).value), [r.getCell(2).value, r.getCell(3).value]);
+    });
+    assert.deepEqual(exp.get('Value'), [h.exposures.Value, h.active_exposures.Value]);
+    const breachSheet = wb.getWorksheet('Breaches')!;
+    assert.equal(breachSheet.rowCount, 3, 'header and the two breaches of the 30 days');
+    assert.equal(breachSheet.getRow(2).getCell(3).value, xD);
+    const stressRows = wb.getWorksheet('Stress tests')!.rowCount - 1;
+    assert.equal(stressRows, stress.body.length, 'one row per scenario');
+    assert.ok(stress.body.length > 0);
+
+    const p = await fetch(`${base}/api/v1/portfolios/${alpha}/report.pdf?date=${D}`, {
+      headers: { authorization: `Bearer ${demo}` },
+    });
+    assert.equal(p.status, 200);
+    assert.equal(p.headers.get('content-type'), 'application/pdf');
+    const dir = mkdtempSync(path.join(tmpdir(), 'fu-report-'));
+    try {
+      const file = path.join(dir, 'r.pdf');
+      writeFileSync(file, Buffer.from(await p.arrayBuffer()));
+      const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+      const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
+      assert.ok(pages >= 1 && pages <= 2, `${pages} pages`);
+      assert.match(text, /Risk report: Alpha/);
+      assert.match(text, new RegExp(`As of ${D}`));
+      // the figures as the report prints them, from the API's numbers
+      const pct = (n: number) => `${(n * 100).toFixed(2)}%`;
+      const money = (n: number) =>
+        n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      assert.ok(text.includes(pct(risk.body.total_risk)), `total risk ${pct(risk.body.total_risk)}`);
+      assert.ok(text.includes(pct(h.tracking_error)), 'tracking error');
+      assert.ok(text.includes(money(v.body.parametric.var_95)), 'parametric VaR 95%');
+      assert.ok(text.includes(money(v.body.historical.var_99)), 'historical VaR 99%');
+      assert.match(text, /Value band/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal((await call(`/api/v1/portfolios/${alpha}/report.pdf`, other)).status, 404);
   });
   it('breach badges count the newest date; deleting a limit deletes its breaches', async () => {
     const counts = await call('/api/v1/portfolios/breach-counts', demo);

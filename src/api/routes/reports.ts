@@ -29,7 +29,10 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
           summary: `The portfolio's ${ext.toUpperCase()} report of a date`,
           params: Type.Object({ id: Id }),
           querystring: Type.Object({ date: Type.Optional(IsoDate) }),
-          response: { ...errors },
+          response: {
+            200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: f.type }),
+            ...errors,
+          },
         },
       },
       async (request, reply) => {
