@@ -33,6 +33,14 @@ export async function ownsPortfolio(pool: pg.Pool, id: number, owner: number): P
   return (rowCount ?? 0) > 0;
 }
 
+export async function ownerOf(pool: pg.Pool, id: number): Promise<number> {
+  const { rows } = await pool.query<{ o: number }>('SELECT owner_id AS o FROM portfolios WHERE id = $1', [
+    id,
+  ]);
+  if (!rows[0]) throw new BenchmarkProblem(404, `no portfolio ${id}`);
+  return rows[0].o;
+}
+
 /** The portfolio's benchmark as stored; `null` when none is set (the configured default applies). */
 export async function readBenchmark(pool: pg.Pool, id: number): Promise<BenchmarkRef | null> {
   const { rows } = await pool.query<{ s: string | null; p: number | null }>(
