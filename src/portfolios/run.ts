@@ -41,6 +41,8 @@ export interface PortfolioRunOptions {
   risk?: RiskSettings;
   /** Compute and store risk, VaR, stress tests and attribution (default true; the benchmark turns it off to measure it). */
   withRisk?: boolean;
+  /** Active numbers and limit checks (default true with the risk; the benchmark turns it off to measure it). */
+  withActive?: boolean;
   /** The factor model, already loaded (the pipeline's day context); `date` is then a trading day. */
   model?: FactorModel;
 }
@@ -136,7 +138,9 @@ export async function runPortfolios(
   const previous = await previousSnapshots(pool, date, ids);
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
   const benchmarks =
-    o.withRisk === false ? null : await loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY');
+    o.withRisk === false || o.withActive === false
+      ? null
+      : await loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY');
   // the risk inputs do not depend on the valuation inputs: both reads run at once
   const [{ market, sources, betasDate }, riskContext, activeInputs] = await Promise.all([
     loadInputs(pool, model, date, positions, readPath),
