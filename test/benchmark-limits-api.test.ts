@@ -311,6 +311,30 @@ describe('limits and breaches', () => {
       'D has the new bound, P keeps the one it was found with',
     );
   });
+  it("what-if lists which of a portfolio's limits a proposed book would breach", async () => {
+    const body = (portfolio_id: number) =>
+      JSON.stringify({
+        positions: [{ symbol: 'SPY', position_type: 'LONG', quantity: 100 }],
+        equity: 1e5,
+        date: D,
+        portfolio_id,
+      });
+    const r = await call('/api/v1/analytics/what-if', demo, { method: 'POST', body: body(alpha) });
+    assert.equal(r.status, 200);
+    // SPY at weight 100 × C / 1e5 against its own benchmark SPY: Value exposure = that weight × β_SPY,Value
+    const w = r.body.positions[0].weight;
+    const value = r.body.exposures.find((e: { factor: string }) => e.factor === 'Value').exposure;
+    const band = r.body.limits.find((l: { id: number }) => l.id === limitId);
+    near(band.value, value);
+    assert.equal(band.breached, value > Math.min(xP, xD) - 1);
+    const wide = r.body.limits.find((l: { name: string }) => l.name === 'Wide');
+    near(wide.value, Math.abs(w));
+    assert.equal(wide.breached, false);
+    assert.equal(
+      (await call('/api/v1/analytics/what-if', demo, { method: 'POST', body: body(foreign) })).status,
+      404,
+    );
+  });
   it('lists are bounded: a page, a maximum and the total', async () => {
     const page = await call(`/api/v1/portfolios/${alpha}/limits?limit=1`, demo);
     assert.equal(page.body.limits.length, 1);
