@@ -19,6 +19,8 @@ import { batchRoutes } from './routes/batch.ts';
 import { progressRoutes } from './routes/progress.ts';
 import { healthRoutes } from './routes/health.ts';
 import { portfolioRoutes } from './routes/portfolios.ts';
+import { limitRoutes } from './routes/limits.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { riskRoutes } from './routes/risk.ts';
 import { validationRoutes } from './routes/validation.ts';
 import { symbolRoutes } from './routes/symbols.ts';
@@ -264,6 +266,8 @@ export async function buildServer(
     await secured.register(accountRoutes, { prefix: '/api/v1/auth', limits });
     await secured.register(symbolRoutes, { prefix: '/api/v1/data' });
     await secured.register(portfolioRoutes, { prefix: '/api/v1/portfolios' });
+    await secured.register(limitRoutes, { prefix: '/api/v1/portfolios' });
+    await secured.register(reportRoutes, { prefix: '/api/v1/portfolios' });
     await secured.register(analyticsRoutes, { prefix: '/api/v1/analytics' });
     await secured.register(riskRoutes, { prefix: '/api/v1' });
     await secured.register(validationRoutes, { prefix: '/api/v1' });

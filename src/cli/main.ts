@@ -58,7 +58,8 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import('./import-companies.ts').then((m) => m.importCompanies),
   },
   'import portfolio': {
-    usage: 'import portfolio PATH --name NAME --owner USER [--equity AMOUNT] [--currency USD]',
+    usage:
+      'import portfolio PATH --name NAME --owner USER [--equity AMOUNT] [--currency USD] [--benchmark SYMBOL|portfolio:ID]',
     summary: "a portfolio's full position list (replaces the portfolio's positions)",
     details: PORTFOLIO_CSV_HELP,
     load: () => import('./import-portfolio.ts').then((m) => m.importPortfolio),
@@ -84,6 +85,16 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'factor exposures of hypothetical positions (a portfolio CSV), stored nowhere',
     details: PORTFOLIO_CSV_HELP,
     load: () => import('./what-if.ts').then((m) => m.whatIf),
+  },
+  limits: {
+    usage: 'limits PORTFOLIO [--date YYYY-MM-DD]',
+    summary: "a portfolio's limits (by id or name) with their values and state on its newest computed date",
+    load: () => import('./limits.ts').then((m) => m.limits),
+  },
+  report: {
+    usage: 'report PORTFOLIO [--date YYYY-MM-DD] --format xlsx|pdf --output FILE',
+    summary: "a portfolio's Excel workbook or PDF risk report of a date (as GET .../report.xlsx|pdf)",
+    load: () => import('./report.ts').then((m) => m.report),
   },
   risk: {
     usage: 'risk PORTFOLIO --date YYYY-MM-DD',

@@ -10,6 +10,7 @@ import * as m0008 from './migrations/0008_least_privilege.ts';
 import * as m0009 from './migrations/0009_market_data_providers.ts';
 import * as m0010 from './migrations/0010_wide_factor_rows.ts';
 import * as m0015 from './migrations/0015_demo_password_flag.ts';
+import * as m0022 from './migrations/0022_benchmarks_limits.ts';
 import * as m0025 from './migrations/0025_metrics_notify.ts';
 import type { Database } from './schema.ts';
 
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_market_data_providers': m0009,
   '0010_wide_factor_rows': m0010,
   '0015_demo_password_flag': m0015,
+  '0022_benchmarks_limits': m0022,
   '0025_metrics_notify': m0025,
 };
 

@@ -8,6 +8,8 @@ import { tradingDayOnOrBefore } from '../market/closes.ts';
 import { loadRiskContext, riskDays, type RiskDay, type RiskSettings } from '../risk/report.ts';
 import { saveRiskDays } from '../risk/store.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
+import { computeActive, loadActiveInputs, loadBenchmarksFor, saveActive } from './active-stage.ts';
+import { withBenchmarkPortfolios } from './benchmark-store.ts';
 import { loadMarketView } from './market.ts';
 import { inceptionSql } from './inception.ts';
 import { isOption } from './position.ts';
@@ -39,6 +41,8 @@ export interface PortfolioRunOptions {
   risk?: RiskSettings;
   /** Compute and store risk, VaR, stress tests and attribution (default true; the benchmark turns it off to measure it). */
   withRisk?: boolean;
+  /** Active numbers and limit checks (default true with the risk; the benchmark turns it off to measure it). */
+  withActive?: boolean;
   /** The factor model, already loaded (the pipeline's day context); `date` is then a trading day. */
   model?: FactorModel;
 }
@@ -122,17 +126,36 @@ export async function runPortfolios(
     .select(['id', 'equity_balance'])
     .where(sql<boolean>`coalesce(${inceptionSql('portfolios.id')}, '-infinity'::date) <= ${date}::date`)
     .orderBy('id');
-  if (o.portfolioIds)
-    portfolioQuery = portfolioQuery.where('id', 'in', o.portfolioIds.length ? o.portfolioIds : [-1]);
+  if (o.portfolioIds) {
+    // a portfolio benchmarked to another needs that one's day too (METHODOLOGY.md 15): it is
+    // computed here but written only by the run that asked for it (no two writers of one row)
+    const wanted = o.portfolioIds.length ? await withBenchmarkPortfolios(pool, o.portfolioIds) : [-1];
+    portfolioQuery = portfolioQuery.where('id', 'in', wanted);
+  }
   const portfolios = await portfolioQuery.execute();
   const ids = portfolios.map((p) => p.id);
   const positions = await openPositions(db, date, ids);
   const previous = await previousSnapshots(pool, date, ids);
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
+  const benchmarks =
+    o.withRisk === false || o.withActive === false
+      ? null
+      : await loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY');
   // the risk inputs do not depend on the valuation inputs: both reads run at once
-  const [{ market, sources, betasDate }, riskContext] = await Promise.all([
+  const [{ market, sources, betasDate }, riskContext, activeInputs] = await Promise.all([
     loadInputs(pool, model, date, positions, readPath),
-    o.withRisk === false ? null : loadRiskContext(db, pool, model, date, betaSymbols, ids, o.risk),
+    o.withRisk === false
+      ? null
+      : loadRiskContext(
+          db,
+          pool,
+          model,
+          date,
+          [...new Set([...betaSymbols, ...benchmarks!.symbols])],
+          ids,
+          o.risk,
+        ),
+    benchmarks ? loadActiveInputs(pool, model, date, ids, benchmarks) : null,
   ]);
   const loadMs = performance.now() - t0;
 
@@ -156,13 +179,18 @@ export async function runPortfolios(
   const risks = new Map<number, RiskDay>(
     riskContext ? riskDays(riskContext, days, sizes, true).map((r) => [r.portfolioId, r]) : [],
   );
+  const active = activeInputs
+    ? computeActive(model, activeInputs, days, risks, riskContext?.lookup ?? null)
+    : null;
   const computeMs = performance.now() - t0;
 
   t0 = performance.now();
   const failures: PortfolioRunResult['failures'] = [];
   const source = readPath === 'position' ? 'position' : 'symbol';
   const batches: PortfolioDay[][] = [];
-  for (let i = 0; i < days.length; i += batchSize) batches.push(days.slice(i, i + batchSize));
+  const asked = o.portfolioIds ? new Set(o.portfolioIds) : null;
+  const toWrite = asked ? days.filter((d) => asked.has(d.portfolioId)) : days;
+  for (let i = 0; i < toWrite.length; i += batchSize) batches.push(toWrite.slice(i, i + batchSize));
   await runLimited(batches, o.maxConcurrentBatches ?? 5, async (batch) => {
     try {
       await withTransaction(pool, async (client) => {
@@ -171,6 +199,13 @@ export async function runPortfolios(
           const batchRisks = batch.flatMap((d) => risks.get(d.portfolioId) ?? []);
           await saveRiskDays(client, date, riskContext.riskModel, batchRisks);
         }
+        if (active)
+          await saveActive(
+            client,
+            date,
+            batch.map((d) => d.portfolioId),
+            active,
+          );
       });
     } catch (e) {
       failures.push({

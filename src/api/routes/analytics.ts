@@ -13,7 +13,9 @@ import { whatIf } from '../../portfolios/run.ts';
 import { riskSettings } from '../../risk/report.ts';
 import { unknownSymbols } from '../../universe.ts';
 import { ApiError } from '../errors.ts';
-import { errors, IsoDate, Nullable, StringEnum } from '../schemas.ts';
+import { errors, Id, IsoDate, Nullable, StringEnum } from '../schemas.ts';
+import { ownsPortfolio } from '../../portfolios/limits-repo.ts';
+import { whatIfLimits } from '../../portfolios/what-if-limits.ts';
 import { HedgeSchema, RiskSchema, StressSchema, VarSchema } from './risk.ts';
 
 /**
@@ -56,6 +58,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             positions: Type.Array(PositionInput, { minItems: 1, maxItems: 5000 }),
             equity: Type.Number({ minimum: MIN_EQUITY, maximum: MAX_EQUITY }),
             date: Type.Optional(IsoDate),
+            /** One of your portfolios: the answer lists which of its limits the book would breach. */
+            portfolio_id: Type.Optional(Id),
           },
           { additionalProperties: false },
         ),
@@ -87,6 +91,20 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             risk: Nullable(RiskSchema),
             var: Nullable(VarSchema),
             hedges: Nullable(HedgeSchema),
+            limits: Type.Optional(
+              Type.Array(
+                Type.Object({
+                  id: Type.Integer(),
+                  name: Type.String(),
+                  metric: Type.String(),
+                  factor: Nullable(Type.String()),
+                  lower: Nullable(Type.Number()),
+                  upper: Nullable(Type.Number()),
+                  value: Nullable(Type.Number()),
+                  breached: Type.Boolean(),
+                }),
+              ),
+            ),
           }),
           ...errors,
         },
@@ -151,6 +169,9 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const date = request.body.date ?? '9999-12-31';
       const { config } = app.deps;
+      const limitsOf = request.body.portfolio_id;
+      if (limitsOf !== undefined && !(await ownsPortfolio(app.deps.pool, limitsOf, request.user.sub)))
+        throw new ApiError(404, 'not_found', `no portfolio ${limitsOf} (body parameter "portfolio_id")`);
       const r = await whatIf(
         app.deps.db,
         app.deps.pool,
@@ -188,6 +209,17 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         risk: r.risk?.risk ?? null,
         var: r.risk?.var ?? null,
         hedges: r.risk?.hedges ?? null,
+        ...(limitsOf !== undefined && {
+          limits: await whatIfLimits(
+            app.deps.pool,
+            r.model,
+            r.date,
+            limitsOf,
+            config.benchmark,
+            r.day,
+            r.risk,
+          ),
+        }),
       };
     },
   );

@@ -5,6 +5,7 @@ import { readExposureParts } from '../../portfolios/exposure-drilldown.ts';
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { POSITION_VALUE_NUMBERS, type PositionValueRow } from '../../portfolios/position-values.ts';
+import { readBenchmark } from '../../portfolios/limits-repo.ts';
 import { ApiError } from '../errors.ts';
 import {
   positionValueChunks,
@@ -38,6 +39,11 @@ const PortfolioListed = Type.Object({
   ...Portfolio.properties,
   current_equity: Nullable(Type.Number({ description: "the newest snapshot's equity" })),
   current_date: Nullable(Type.String({ description: 'the date of that snapshot' })),
+});
+const BenchmarkOut = Type.Object({
+  symbol: Type.Optional(Type.String()),
+  portfolio_id: Type.Optional(Type.Integer()),
+  default: Type.Optional(Type.Boolean()),
 });
 const Missing = Type.Array(Type.Object({ position_id: Type.Integer(), symbol: Type.String() }));
 const ListPage = Type.Object(pageQuery(LIST_PAGE.byDefault, LIST_PAGE.max), { additionalProperties: false });
@@ -118,8 +124,20 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/:id',
-    { schema: { params: IdParams, response: { 200: Portfolio, ...errors } } },
-    async (request) => owned(request.params.id, request.user.sub),
+    {
+      schema: {
+        params: IdParams,
+        response: { 200: Type.Object({ ...Portfolio.properties, benchmark: BenchmarkOut }), ...errors },
+      },
+    },
+    async (request) => ({
+      ...(await owned(request.params.id, request.user.sub)),
+      // METHODOLOGY.md 15: none set means the configured default (FU_BENCHMARK)
+      benchmark: (await readBenchmark(app.deps.pool, request.params.id)) ?? {
+        symbol: app.deps.config.benchmark,
+        default: true,
+      },
+    }),
   );
 
   app.get(

@@ -12,6 +12,7 @@ import { setQuery, useLocation } from '../router.ts';
 import { useApi } from '../useApi.ts';
 import { OPTION_TYPES, positionLabel } from '../positions.ts';
 import { PortfolioRisk } from './PortfolioRisk.tsx';
+import { ActivePanel } from '../components/ActivePanel.tsx';
 import type { Portfolio } from './Portfolios.tsx';
 
 interface Exposures {
@@ -59,7 +60,7 @@ export interface Snapshot {
  */
 export default function PortfolioPage({ id }: { id: number }) {
   const { query } = useLocation();
-  const tab = query.get('tab') === 'risk' ? 'risk' : 'overview';
+  const tab = query.get('tab') === 'risk' ? 'risk' : query.get('tab') === 'limits' ? 'limits' : 'overview';
   // The as-of date (?date=): every figure of the page is of that date; none: the newest computed.
   const asOf = query.get('date') ?? undefined;
   const dated = qs({ date: asOf });
@@ -164,6 +165,7 @@ export default function PortfolioPage({ id }: { id: number }) {
           [
             ['overview', 'Overview'],
             ['risk', 'Risk'],
+            ['limits', 'Benchmark & limits'],
           ] as const
         ).map(([t, label]) => (
           <button
@@ -178,7 +180,9 @@ export default function PortfolioPage({ id }: { id: number }) {
         ))}
       </div>
 
-      {tab === 'risk' ? (
+      {tab === 'limits' ? (
+        <ActivePanel id={id} asOf={asOf} />
+      ) : tab === 'risk' ? (
         <PortfolioRisk
           id={id}
           date={asOf}

@@ -15,6 +15,11 @@ export interface Portfolio {
 
 export default function Portfolios() {
   const { data, error } = useApi<{ portfolios: Portfolio[] }>('/portfolios');
+  // breaches on each portfolio's newest computed date (METHODOLOGY §15), shown as a badge
+  const counts = useApi<{ portfolios: { portfolio_id: number; breaches: number }[] }>(
+    '/portfolios/breach-counts',
+  );
+  const breaches = new Map(counts.data?.portfolios.map((c) => [c.portfolio_id, c.breaches]) ?? []);
   if (error) return <Failed error={error} />;
   if (!data) return <Loading what="portfolios" />;
   return (
@@ -39,6 +44,14 @@ export default function Portfolios() {
                 <tr key={p.id}>
                   <td className="text">
                     <Link to={`/portfolios/${p.id}`}>{p.name}</Link>
+                    {(breaches.get(p.id) ?? 0) > 0 && (
+                      <Link to={`/portfolios/${p.id}?tab=limits`}>
+                        {' '}
+                        <span className="badge badge-breach" data-testid="breach-badge">
+                          {breaches.get(p.id)} breach{breaches.get(p.id) === 1 ? '' : 'es'}
+                        </span>
+                      </Link>
+                    )}
                   </td>
                   <td className="text">{p.currency}</td>
                   <td className="num" data-testid="current-equity">

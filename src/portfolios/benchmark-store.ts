@@ -1,0 +1,136 @@
+import type pg from 'pg';
+import type { BenchmarkRef, ActiveNumbers } from './benchmark.ts';
+import type { Breach, Limit } from './limits.ts';
+
+/**
+ * Reads and writes of the portfolio stage's benchmark-relative numbers and limits (migration 0022):
+ * one bulk query each, in the caller's transaction for the writes.
+ */
+
+/** The ids with, transitively, the portfolios they are benchmarked to (these must be computed too). */
+export async function withBenchmarkPortfolios(pool: pg.Pool, ids: readonly number[]): Promise<number[]> {
+  const { rows } = await pool.query<{ id: number }>(
+    `WITH RECURSIVE b(id) AS (
+       SELECT unnest($1::int[])
+       UNION
+       SELECT p.benchmark_portfolio_id FROM portfolios p JOIN b ON p.id = b.id WHERE p.benchmark_portfolio_id IS NOT NULL
+     ) SELECT id FROM b ORDER BY id`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Each portfolio's benchmark; the default symbol where none is set. */
+export async function loadBenchmarks(
+  pool: pg.Pool,
+  ids: readonly number[],
+  defaultSymbol: string,
+): Promise<Map<number, BenchmarkRef>> {
+  const { rows } = await pool.query<{ id: number; s: string | null; p: number | null }>(
+    'SELECT id, benchmark_symbol AS s, benchmark_portfolio_id AS p FROM portfolios WHERE id = ANY($1)',
+    [ids],
+  );
+  return new Map(
+    rows.map((r) => [r.id, r.p !== null ? { portfolio_id: r.p } : { symbol: r.s ?? defaultSymbol }]),
+  );
+}
+
+/** r_D = C_D / C_prev − 1 of each symbol, prev the calendar's trading day before D (METHODOLOGY.md 1). */
+export async function loadSymbolReturns(
+  pool: pg.Pool,
+  calendarSymbol: string,
+  date: string,
+  symbols: readonly string[],
+): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ symbol: string; r: number }>(
+    `WITH prev AS (SELECT max(date) AS d FROM market_data_cache WHERE symbol = $1 AND date < $2)
+     SELECT c.symbol, c.close / p.close - 1 AS r
+       FROM market_data_cache c
+       JOIN market_data_cache p ON p.symbol = c.symbol AND p.date = (SELECT d FROM prev)
+      WHERE c.date = $2 AND c.symbol = ANY($3)`,
+    [calendarSymbol, date, symbols],
+  );
+  return new Map(rows.map((r) => [r.symbol, r.r]));
+}
+
+export interface ActiveRow extends ActiveNumbers {
+  portfolioId: number;
+  benchmark: BenchmarkRef;
+}
+
+export async function saveActiveDays(
+  client: pg.ClientBase,
+  date: string,
+  rows: readonly ActiveRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO portfolio_active_days AS a (portfolio_id, calculation_date, benchmark_symbol, benchmark_portfolio_id,
+       active_exposures, tracking_error, active_return, contributions)
+     SELECT p, $1, s, bp, ae, te, ar, c
+       FROM unnest($2::int[], $3::text[], $4::int[], $5::jsonb[], $6::float8[], $7::float8[], $8::jsonb[])
+         AS x(p, s, bp, ae, te, ar, c)
+     ON CONFLICT (portfolio_id, calculation_date) DO UPDATE SET
+       benchmark_symbol = EXCLUDED.benchmark_symbol, benchmark_portfolio_id = EXCLUDED.benchmark_portfolio_id,
+       active_exposures = EXCLUDED.active_exposures, tracking_error = EXCLUDED.tracking_error,
+       active_return = EXCLUDED.active_return, contributions = EXCLUDED.contributions, computed_at = now()`,
+    [
+      date,
+      rows.map((r) => r.portfolioId),
+      rows.map((r) => ('symbol' in r.benchmark ? r.benchmark.symbol : null)),
+      rows.map((r) => ('portfolio_id' in r.benchmark ? r.benchmark.portfolio_id : null)),
+      rows.map((r) => JSON.stringify(r.activeExposures)),
+      rows.map((r) => r.trackingError),
+      rows.map((r) => r.activeReturn),
+      rows.map((r) => JSON.stringify(r.contributions)),
+    ],
+  );
+}
+
+const LIMIT_COLUMNS = 'id, portfolio_id, name, metric, factor, method, confidence, lower, upper';
+
+/** Every limit of the given portfolios (the stage checks them all). */
+export async function loadLimitsOf(pool: pg.Pool, ids: readonly number[]): Promise<Map<number, Limit[]>> {
+  const { rows } = await pool.query<Limit>(
+    `SELECT ${LIMIT_COLUMNS} FROM portfolio_limits WHERE portfolio_id = ANY($1) ORDER BY portfolio_id, id`,
+    [ids],
+  );
+  const out = new Map<number, Limit[]>();
+  for (const r of rows) {
+    const list = out.get(r.portfolio_id) ?? [];
+    list.push(r);
+    out.set(r.portfolio_id, list);
+  }
+  return out;
+}
+
+/**
+ * The breaches of D for these portfolios replace those stored for D (a re-run of D recomputes them;
+ * other dates are untouched): once per (limit, date), with the value and the bounds of the run.
+ */
+export async function saveBreaches(
+  client: pg.ClientBase,
+  date: string,
+  portfolioIds: readonly number[],
+  breaches: readonly Breach[],
+): Promise<void> {
+  await client.query(
+    'DELETE FROM portfolio_limit_breaches WHERE breach_date = $1 AND portfolio_id = ANY($2)',
+    [date, portfolioIds],
+  );
+  if (breaches.length === 0) return;
+  await client.query(
+    `INSERT INTO portfolio_limit_breaches (limit_id, breach_date, portfolio_id, name, value, lower, upper)
+     SELECT l, $1, p, n, v, lo, up
+       FROM unnest($2::int[], $3::int[], $4::text[], $5::float8[], $6::float8[], $7::float8[]) AS x(l, p, n, v, lo, up)`,
+    [
+      date,
+      breaches.map((b) => b.limit_id),
+      breaches.map((b) => b.portfolio_id),
+      breaches.map((b) => b.name),
+      breaches.map((b) => b.value),
+      breaches.map((b) => b.lower),
+      breaches.map((b) => b.upper),
+    ],
+  );
+}

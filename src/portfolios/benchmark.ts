@@ -1,0 +1,158 @@
+import { matVec } from '../math/dense.ts';
+import type { RiskLookup } from '../risk/portfolio.ts';
+
+/**
+ * Benchmark-relative (active) numbers of a portfolio on D (METHODOLOGY.md 15). Pure.
+ *
+ * The benchmark is a symbol held at weight 1 or another portfolio (its §7 weights). With x the
+ * portfolio's exposures and x_B the benchmark's: active exposure a = x − x_B (every factor of the
+ * model, the descriptive spreads and market beta too). Active risk over the six risk factors, as §10's
+ * tracking error: with v_s the portfolio's summed weight on symbol s and b_s the benchmark's,
+ * a_R = Σ_s (v_s − b_s) β_s, TE = sqrt(a_Rᵀ Σ a_R + Σ_s (v_s − b_s)² σ_s²). Active return on D:
+ * daily_return − r_B,D.
+ *
+ * Contributions (Euler, each set sums to TE): factor j `a_j (Σa)_j / TE`; specific of symbol s
+ * `(v_s − b_s)² σ_s² / TE`; position i of the portfolio on symbol s `w_i m_s / TE` and the benchmark's
+ * holding of s `−b_s m_s / TE`, with the marginal `m_s = β_sᵀ Σ a + (v_s − b_s) σ_s²`.
+ *
+ * Worked example (test/benchmark-active.test.ts): Σ = [[0.04, 0.01], [0.01, 0.09]], A: w 0.6, β (1, 0),
+ * σ 0.2; B: w 0.4, β (0, 1), σ 0.3; benchmark SPY, β (0.5, 0.5), σ 0.1: a = (0.1, −0.1),
+ * aᵀΣa = 0.0011, specific 0.0144 + 0.0144 + 0.01, TE = sqrt(0.0399).
+ */
+
+export type BenchmarkRef = { symbol: string } | { portfolio_id: number };
+
+/** A book as the active numbers need it: weights by position (with the symbol whose betas apply). */
+export interface Book {
+  positions: readonly { positionId: number; symbol: string; weight: number | null }[];
+  /** The model's exposures (every factor, model order); NaN where unknown. */
+  exposures: Float64Array;
+  dailyReturn: number | null;
+}
+
+export interface ActiveNumbers {
+  /** Per model factor name: x − x_B; null where either side is unknown. */
+  activeExposures: Record<string, number | null>;
+  trackingError: number | null;
+  activeReturn: number | null;
+  contributions: {
+    factors: { factor: string; active_exposure: number; contribution: number }[];
+    symbols: { symbol: string; active_weight: number; contribution: number }[];
+    positions: { position_id: number; symbol: string; weight: number; contribution: number }[];
+    benchmark: { symbol: string; weight: number; contribution: number }[];
+  };
+}
+
+/** Summed weight per symbol of the positions the risk model can count (betas and specific vol). */
+export function riskWeights(book: Book['positions'], m: RiskLookup): Map<string, number> {
+  const v = new Map<string, number>();
+  for (const p of book) {
+    if (p.weight === null) continue;
+    const b = m.betas(p.symbol);
+    if (b === undefined || b.some(Number.isNaN) || m.specificVol(p.symbol) === undefined) continue;
+    v.set(p.symbol, (v.get(p.symbol) ?? 0) + p.weight);
+  }
+  return v;
+}
+
+export function activeNumbers(
+  factorNames: readonly string[],
+  book: Book,
+  benchmark: { exposures: Float64Array; weights: Book['positions']; dailyReturn: number | null },
+  m: RiskLookup,
+): ActiveNumbers {
+  const activeExposures: Record<string, number | null> = {};
+  factorNames.forEach((f, i) => {
+    const d = book.exposures[i]! - benchmark.exposures[i]!;
+    activeExposures[f] = Number.isFinite(d) ? d : null;
+  });
+  const activeReturn =
+    book.dailyReturn !== null && benchmark.dailyReturn !== null && Number.isFinite(benchmark.dailyReturn)
+      ? book.dailyReturn - benchmark.dailyReturn
+      : null;
+
+  const v = riskWeights(book.positions, m);
+  const b = riskWeights(benchmark.weights, m);
+  const empty = { factors: [], symbols: [], positions: [], benchmark: [] };
+  // a benchmark the model cannot count (no betas or specific volatility) has no tracking error
+  if (benchmark.weights.some((w) => w.weight !== null) && b.size === 0)
+    return { activeExposures, trackingError: null, activeReturn, contributions: empty };
+
+  const k = m.factors.length;
+  const diff = new Map<string, number>();
+  for (const [s, w] of v) diff.set(s, w);
+  for (const [s, w] of b) diff.set(s, (diff.get(s) ?? 0) - w);
+  const a = new Float64Array(k);
+  for (const [s, d] of diff) {
+    const beta = m.betas(s)!;
+    for (let j = 0; j < k; j++) a[j]! += d * beta[j]!;
+  }
+  const sa = matVec(m.covariance, k, k, a);
+  let te2 = 0;
+  for (let j = 0; j < k; j++) te2 += a[j]! * sa[j]!;
+  for (const [s, d] of diff) te2 += d * d * m.specificVol(s)! ** 2;
+  const te = Math.sqrt(te2);
+  const per = (c: number) => (te > 0 ? c / te : 0);
+  const marginal = (s: string) => {
+    const beta = m.betas(s)!;
+    let r = 0;
+    for (let j = 0; j < k; j++) r += beta[j]! * sa[j]!;
+    return r + diff.get(s)! * m.specificVol(s)! ** 2;
+  };
+  const counted = book.positions.filter((p) => p.weight !== null && v.has(p.symbol));
+  return {
+    activeExposures,
+    trackingError: te,
+    activeReturn,
+    contributions: {
+      factors: m.factors.map((factor, j) => ({
+        factor,
+        active_exposure: a[j]!,
+        contribution: per(a[j]! * sa[j]!),
+      })),
+      symbols: [...diff].map(([symbol, d]) => ({
+        symbol,
+        active_weight: d,
+        contribution: per(d * d * m.specificVol(symbol)! ** 2),
+      })),
+      positions: counted.map((p) => ({
+        position_id: p.positionId,
+        symbol: p.symbol,
+        weight: p.weight!,
+        contribution: per(p.weight! * marginal(p.symbol)),
+      })),
+      benchmark: [...b].map(([symbol, w]) => ({
+        symbol,
+        weight: w,
+        contribution: per(-w * marginal(symbol)),
+      })),
+    },
+  };
+}
+
+/**
+ * Portfolios ordered so that each comes after the portfolio it is benchmarked to. Throws a
+ * `BenchmarkCycleError` naming the portfolios of a cycle.
+ */
+export class BenchmarkCycleError extends Error {
+  constructor(readonly cycle: number[]) {
+    super(`benchmarks form a cycle: portfolios ${cycle.join(' → ')}`);
+  }
+}
+
+export function benchmarkOrder(edges: ReadonlyMap<number, number | null>): number[] {
+  const order: number[] = [];
+  const state = new Map<number, 'visiting' | 'done'>();
+  const visit = (id: number, path: number[]) => {
+    const s = state.get(id);
+    if (s === 'done') return;
+    if (s === 'visiting') throw new BenchmarkCycleError([...path.slice(path.indexOf(id)), id]);
+    state.set(id, 'visiting');
+    const next = edges.get(id);
+    if (next !== null && next !== undefined && edges.has(next)) visit(next, [...path, id]);
+    state.set(id, 'done');
+    order.push(id);
+  };
+  for (const id of [...edges.keys()].sort((x, y) => x - y)) visit(id, []);
+  return order;
+}
