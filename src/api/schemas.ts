@@ -14,7 +14,13 @@ export const IsoDate = Type.String({
 export function Nullable<T extends TSchema>(t: T) {
   const type = (t as { type?: unknown }).type;
   if (typeof type === 'string' && type !== 'object' && type !== 'array') {
-    return Type.Unsafe<Static<T> | null>({ ...t, type: [type, 'null'] });
+    // an enum must list null too, or a null value fails the enum though its type allows it
+    const values = (t as { enum?: unknown[] }).enum;
+    return Type.Unsafe<Static<T> | null>({
+      ...t,
+      type: [type, 'null'],
+      ...(values ? { enum: [...values, null] } : {}),
+    });
   }
   return Type.Union([t, Type.Null()]);
 }
