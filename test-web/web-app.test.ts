@@ -167,6 +167,8 @@ describe('the web app in Chromium', () => {
     );
     const positions = await api(`/portfolios/${portfolios[0].id}/positions/values`);
     assert.ok(positions.positions.length > 0);
+    // the positions arrive with their own request, after the exposures: wait for them before counting
+    await page.waitForSelector('table[aria-label=Positions] tbody tr');
     assert.equal(
       await page.locator('table[aria-label=Positions] tbody tr').count(),
       positions.positions.length,
