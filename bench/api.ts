@@ -13,11 +13,11 @@ import { runPipeline } from '../src/pipeline/submit.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { freePort } from '../src/db/throwaway.ts';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { benchServer, freshDatabase } from './harness.ts';
+import { benchServer, scratchFolder, freshDatabase } from './harness.ts';
 import { pgbenchDashboard, DASHBOARD_SORTS, dashboardPagePath } from './pgbench.ts';
 import { insertBenchSymbols } from './symbols.ts';
 
@@ -25,7 +25,7 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 20);
 const { server, done } = await benchServer();
 try {
   const d = await freshDatabase(server.adminUrl, 'bench_api');
-  await loadDemoMarket(d.db, d.pool, mkdtempSync(path.join(tmpdir(), 'fu-bench-api-')), 'demo-password', {
+  await loadDemoMarket(d.db, d.pool, scratchFolder('fu-bench-api-'), 'demo-password', {
     stocks: 40,
   });
   const config = { ...loadConfig({}), dualWrite: false };

@@ -4,8 +4,6 @@
  * into an empty embedded database, by the pipeline engine with one in-process worker. Prints dates
  * per second and the time per stage (the sum of its jobs' durations).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { writeDemoFiles } from '../src/demo/load.ts';
@@ -25,6 +23,7 @@ import {
   median,
   postgresAloneCopy,
   printTable,
+  scratchFolder,
 } from './harness.ts';
 
 /** Every table a backfill writes: PostgreSQL alone loads the same rows into them (the anchor). */
@@ -74,7 +73,7 @@ try {
     const portfolios = demoPortfolios(new Random(1), universe);
     const files = writeDemoFiles(
       { ...universe, portfolios, companies: [], stocks: [] },
-      mkdtempSync(path.join(tmpdir(), 'fu-bench-batch-')),
+      scratchFolder('fu-bench-batch-'),
     );
     await createUser(d.db, { username: 'demo', password: 'demo-password' });
     for (const [i, file] of files.portfolios.entries()) {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateDemoMarket } from '../src/demo/market.ts';
@@ -7,8 +7,26 @@ import { connect, type Db } from '../src/db/connection.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { startThrowawayServer } from '../src/db/throwaway.ts';
 
-/** A throwaway embedded server for one benchmark script. */
-export const benchServer = () => startThrowawayServer('fu-bench-');
+const scratch: string[] = [];
+
+/** A scratch folder in the temp directory, removed with the benchmark's server (`benchServer().done`). */
+export function scratchFolder(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+
+/** A throwaway embedded server for one benchmark script; `done` removes it and the scratch folders. */
+export async function benchServer() {
+  const { server, done } = await startThrowawayServer('fu-bench-');
+  return {
+    server,
+    done: async () => {
+      await done();
+      for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** A new, empty, migrated database on the server. */
 export async function freshDatabase(adminUrl: string, name: string): Promise<Db> {

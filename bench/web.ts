@@ -10,8 +10,7 @@
  * The web app must be built (npm run build:web; npm ci does it).
  */
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildServer } from '../src/api/server.ts';
@@ -20,14 +19,14 @@ import { runPipeline } from '../src/pipeline/submit.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
 import { launchBrowser } from '../test-web/helpers/browser.ts';
-import { benchServer, freshDatabase, median } from './harness.ts';
+import { benchServer, scratchFolder, freshDatabase, median } from './harness.ts';
 import { insertBenchSymbols } from './symbols.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const { server, done } = await benchServer();
 try {
   const d = await freshDatabase(server.adminUrl, 'bench_web');
-  await loadDemoMarket(d.db, d.pool, mkdtempSync(path.join(tmpdir(), 'fu-bench-web-')), 'demo-password', {
+  await loadDemoMarket(d.db, d.pool, scratchFolder('fu-bench-web-'), 'demo-password', {
     stocks: 40,
   });
   const config = { ...loadConfig({}), dualWrite: false, apiCacheMs: 0 };
