@@ -4,6 +4,7 @@ import { BacktestPanel } from '../components/BacktestPanel.tsx';
 import { Chart } from '../components/Chart.tsx';
 import { Empty, Failed, Loading } from '../components/States.tsx';
 import { StressPanel, type StressResult } from '../components/StressTable.tsx';
+import { VarTable } from '../components/VarTable.tsx';
 import { DataTable, type DataColumn } from '../components/DataTable.tsx';
 import { fmtAxisUsd, fmtNum, fmtPct, fmtUsd, signClass } from '../format.ts';
 import { positionLabel } from '../positions.ts';
@@ -271,31 +272,7 @@ export function PortfolioRisk({
           ) : !vaR.data ? (
             <Loading what="VaR" />
           ) : (
-            <table className="plain wide" aria-label="VaR">
-              <thead>
-                <tr>
-                  <th className="text">Loss</th>
-                  <th>Parametric</th>
-                  <th>Historical ({vaR.data.historical.days} days)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(
-                  [
-                    ['VaR 95%', 'var_95'],
-                    ['ES 95%', 'es_95'],
-                    ['VaR 99%', 'var_99'],
-                    ['ES 99%', 'es_99'],
-                  ] as const
-                ).map(([label, key]) => (
-                  <tr key={key} data-figure={key}>
-                    <td className="text">{label}</td>
-                    <td className="num">{fmtUsd(vaR.data!.parametric[key])}</td>
-                    <td className="num">{fmtUsd(vaR.data!.historical[key])}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <VarTable label="VaR" parametric={vaR.data.parametric} historical={vaR.data.historical} />
           )}
         </div>
         <StressPanel stress={stress} />

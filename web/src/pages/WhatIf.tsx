@@ -3,6 +3,7 @@ import { api, ApiError } from '../api.ts';
 import { ExposureBars, type Exposure } from '../components/ExposureBars.tsx';
 import { Empty, Failed } from '../components/States.tsx';
 import { StressTable, type StressResult } from '../components/StressTable.tsx';
+import { VarTable } from '../components/VarTable.tsx';
 import { fmtNum, fmtPct, fmtPrice, fmtUsd } from '../format.ts';
 
 /** An editable position: text as typed, converted when the book is sent. */
@@ -466,31 +467,11 @@ function WhatIfResults({ result }: { result: Result }) {
       {result.var && (
         <>
           <h2>Value at risk, one day</h2>
-          <table className="plain wide" aria-label="What-if VaR">
-            <thead>
-              <tr>
-                <th className="text">Loss</th>
-                <th>Parametric</th>
-                <th>Historical ({result.var.historical.days} days)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(
-                [
-                  ['VaR 95%', 'var_95'],
-                  ['ES 95%', 'es_95'],
-                  ['VaR 99%', 'var_99'],
-                  ['ES 99%', 'es_99'],
-                ] as const
-              ).map(([label, key]) => (
-                <tr key={key} data-figure={key}>
-                  <td className="text">{label}</td>
-                  <td className="num">{fmtUsd(result.var!.parametric[key])}</td>
-                  <td className="num">{fmtUsd(result.var!.historical[key])}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <VarTable
+            label="What-if VaR"
+            parametric={result.var.parametric}
+            historical={result.var.historical}
+          />
         </>
       )}
       <h2>Stress</h2>
