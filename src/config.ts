@@ -52,6 +52,11 @@ export interface Config {
   jwtSecret: string | undefined;
   /** Lifetime of an API token. */
   tokenTtlSeconds: number;
+  /**
+   * How long a `serve` process reuses a signed-in user's row (ms): changes made through the same
+   * process take effect at once, changes made elsewhere within this; 0 reads it on every request.
+   */
+  authCacheMs: number;
   port: number;
   /** How long the API may reuse a symbol dashboard answer (ms); 0 turns the cache off. */
   apiCacheMs: number;
@@ -144,6 +149,7 @@ const DEFAULTS: Config = {
   tiingoApiKey: undefined,
   jwtSecret: undefined,
   tokenTtlSeconds: 900,
+  authCacheMs: 1000,
   port: 3000,
   apiCacheMs: 5000,
   servedDates: 2,
@@ -366,6 +372,7 @@ const SETTINGS: { [K in keyof Config]-?: Setting<NonNullable<Config[K]>> } = {
   trustProxy: { env: 'FU_TRUST_PROXY', parse: integer(0, 10) },
   jwtSecret: { env: 'FU_JWT_SECRET', parse: strongSecret },
   tokenTtlSeconds: { env: 'FU_TOKEN_TTL_SECONDS', parse: integer(1) },
+  authCacheMs: { env: 'FU_AUTH_CACHE_MS', parse: integer(0, 60_000) },
   port: { env: 'FU_PORT', conventions: ['PORT'], parse: port },
   apiCacheMs: { env: 'FU_API_CACHE_MS', parse: integer(0) },
   servedDates: { env: 'FU_SERVED_DATES', parse: integer(0, 30) },

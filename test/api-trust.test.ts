@@ -150,19 +150,24 @@ describe('tokens', () => {
     });
   });
 
-  it('admin rights come from the store: a demotion takes effect on the very next request', async () => {
+  it('admin rights come from the store: with FU_AUTH_CACHE_MS=0 a demotion made elsewhere takes effect on the very next request', async () => {
+    // The changes below are made outside the server (as another process would): with the user's row
+    // not reused (0), the next request sees them. With a cache they take up to its TTL
+    // (test/api-auth-cache.test.ts).
+    const at = await start({ authCacheMs: 0 });
+    const get = async (path: string, token: string) => call(path, token, {}, at);
     await createUser(t.db, { username: 'ops', password: 'ops-password', isAdmin: true });
     const token = await tokenOf('ops', 'ops-password');
-    assert.equal((await call('/api/v1/batch/runs', token)).status, 200);
+    assert.equal((await get('/api/v1/batch/runs', token)).status, 200);
     // Demoted directly in the store (no token version change): the token no longer carries rights.
     await t.pool.query("UPDATE users SET is_admin = false WHERE username = 'ops'");
-    assert.equal((await call('/api/v1/batch/runs', token)).status, 403);
+    assert.equal((await get('/api/v1/batch/runs', token)).status, 403);
     await t.pool.query("UPDATE users SET is_admin = true WHERE username = 'ops'");
-    assert.equal((await call('/api/v1/batch/runs', token)).status, 200);
+    assert.equal((await get('/api/v1/batch/runs', token)).status, 200);
     // Demoted the supported way (`users create ops --replace` without --admin): the token is revoked.
     await createUser(t.db, { username: 'ops', password: 'ops-password' }, true);
-    assert.equal((await call('/api/v1/batch/runs', token)).status, 401);
-    assert.equal((await call('/api/v1/batch/runs', await tokenOf('ops', 'ops-password'))).status, 403);
+    assert.equal((await get('/api/v1/batch/runs', token)).status, 401);
+    assert.equal((await get('/api/v1/batch/runs', await tokenOf('ops', 'ops-password'))).status, 403);
   });
 
   it('batch-run details are for admins only', async () => {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { ServedDates } from '../metrics/served-dates.ts';
+import { AccountCache } from '../users/account-cache.ts';
 import { accountById } from '../users/users.ts';
 import type { ApiDeps, TokenPayload } from './deps.ts';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
@@ -106,6 +107,11 @@ export async function buildServer(
     app.addHook('onReady', () => served.start());
     app.addHook('onClose', () => served.stop());
   }
+  if (!deps.accounts) {
+    const { db } = deps;
+    deps = { ...deps, accounts: new AccountCache(config.authCacheMs, (id) => accountById(db, id)) };
+  }
+  const accounts = deps.accounts!;
   app.decorate('deps', deps);
   // Beyond this many open sockets, node closes a new one at once: file descriptors stay for the
   // clients already connected (and for the database pool).
@@ -229,7 +235,7 @@ export async function buildServer(
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // One algorithm, an expiry required. Verified signatures are remembered (never past their own
-  // expiry); the user's token version and rights are read from the store on every request.
+  // expiry); the user's token version and rights are read from the store (AccountCache).
   await app.register(jwt, {
     secret: deps.secret,
     sign: { algorithm: 'HS256', expiresIn: config.tokenTtlSeconds },
@@ -258,7 +264,15 @@ export async function buildServer(
       }
       if (!Number.isSafeInteger(token.sub) || !Number.isSafeInteger(token.tv))
         throw unauthorized('a valid bearer token is required');
-      const account = await accountById(deps.db, token.sub);
+      // the row as the store has it, reused for at most FU_AUTH_CACHE_MS (this process's own
+      // changes to it drop it at once: see the account routes)
+      let account = await accounts.get(token.sub);
+      if (account && account.token_version !== token.tv) {
+        // A token of another version than the row held: the row may be the stale one (a sign-in
+        // after a revocation made elsewhere), so the store decides.
+        accounts.forget(token.sub);
+        account = await accounts.get(token.sub);
+      }
       if (!account || account.token_version !== token.tv)
         throw unauthorized('this token was revoked (signed out, password changed or user changed)');
       request.user = { sub: account.id, username: account.username, admin: account.is_admin };

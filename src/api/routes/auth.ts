@@ -171,6 +171,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ limits: CredentialLimits
     },
     async (request) => {
       await revokeTokens(app.deps.db, request.user.sub);
+      app.deps.accounts?.forget(request.user.sub);
       return { revoked: true as const };
     },
   );
@@ -195,6 +196,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ limits: CredentialLimits
       if (!user || !(await checkPassword(reply, request.body.current_password, user.password_hash)))
         throw new ApiError(400, 'bad_request', 'body parameter "current_password": wrong password');
       await revokeTokens(app.deps.db, user.id, request.body.new_password);
+      app.deps.accounts?.forget(user.id);
       return { revoked: true as const };
     },
   );
