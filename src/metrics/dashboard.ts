@@ -176,10 +176,30 @@ export function rowJson(keys: readonly string[], row: readonly unknown[]): strin
   return `${s}}`;
 }
 
+type PageFacts = Pick<DashboardPage, 'totalCount' | 'metricsDate' | 'nearestMetricsDate'>;
+
+const PAGE_HEAD = '{"symbols":[';
+const pageTail = (page: PageFacts) =>
+  `],"total_count":${page.totalCount},"metrics_date":${JSON.stringify(page.metricsDate)},"nearest_metrics_date":${JSON.stringify(page.nearestMetricsDate)}}`;
+
 /** The answer around its rows' JSON. */
-export function pageJson(
-  rows: readonly string[],
-  page: Pick<DashboardPage, 'totalCount' | 'metricsDate' | 'nearestMetricsDate'>,
-): string {
-  return `{"symbols":[${rows.join(',')}],"total_count":${page.totalCount},"metrics_date":${JSON.stringify(page.metricsDate)},"nearest_metrics_date":${JSON.stringify(page.nearestMetricsDate)}}`;
+export function pageJson(rows: readonly string[], page: PageFacts): string {
+  return `${PAGE_HEAD}${rows.join(',')}${pageTail(page)}`;
+}
+
+const HEAD_BYTES = Buffer.from(PAGE_HEAD);
+const COMMA = Buffer.from(',');
+
+/**
+ * `pageJson` as UTF-8 bytes, from rows already encoded: copying bytes costs less than joining the
+ * rows' text and encoding it again for every answer.
+ */
+export function pageJsonBytes(rows: readonly Buffer[], page: PageFacts): Buffer {
+  const parts: Buffer[] = [HEAD_BYTES];
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(rows[i]!);
+  }
+  parts.push(Buffer.from(pageTail(page)));
+  return Buffer.concat(parts);
 }

@@ -138,10 +138,10 @@ export class ServedDates {
     return pageOfDay(found.day, query);
   }
 
-  /** The same answer as `page`, as the route's JSON text (`dashboardJson` of it), rows' text reused. */
-  async json(query: DashboardQuery): Promise<string | null> {
+  /** The same answer as `page`, as the route's JSON (`dashboardJson` of it) in UTF-8, rows' bytes reused. */
+  async json(query: DashboardQuery): Promise<Buffer | null> {
     const found = await this.find(query);
-    if (found === null || 'page' in found) return found ? dashboardJson(found.page) : null;
+    if (found === null || 'page' in found) return found ? Buffer.from(dashboardJson(found.page)) : null;
     return pageJsonOfDay(found.day, query);
   }
 

@@ -8,6 +8,7 @@ import {
   type DashboardSort,
   jsonKeys,
   pageJson,
+  pageJsonBytes,
   rowJson,
 } from './dashboard.ts';
 
@@ -42,10 +43,11 @@ export interface ServedDay {
   /** row indices in page order, per sort column and direction */
   orders: Map<string, Int32Array>;
   /**
-   * Each row's JSON with every column, written the first time a page shows it: the day never
-   * changes, so neither does a row's text (numbers to text is most of an answer's cost).
+   * Each row's JSON with every column, as UTF-8 bytes, written the first time a page shows it: the
+   * day never changes, so neither does a row's text (numbers to text, then the text to bytes, is
+   * most of an answer's cost).
    */
-  fullRows: (string | undefined)[];
+  fullRows: (Buffer | undefined)[];
   /** approximate bytes held (typed arrays exactly, strings at 2 bytes a character + 40 per string) */
   bytes: number;
 }
@@ -114,7 +116,7 @@ export function buildServedDay(date: string, rows: readonly unknown[][]): Served
     }
   }
   for (const c of DASHBOARD_NUMBER_COLUMNS) bytes += numbers[c].byteLength + nulls[c].byteLength;
-  const fullRows = new Array<string | undefined>(n);
+  const fullRows = new Array<Buffer | undefined>(n);
   return { date, n, symbols, lowerSymbols, lowerNames, text, numbers, nulls, orders, fullRows, bytes };
 }
 
@@ -168,28 +170,34 @@ export function pageOfDay(day: ServedDay, query: DashboardQuery): DashboardPage 
 
 const FULL_KEYS = jsonKeys(DASHBOARD_COLUMNS);
 
-/** The page's answer as JSON text, the same bytes as `dashboardJson(pageOfDay(day, query))`. */
-export function pageJsonOfDay(day: ServedDay, query: DashboardQuery): string {
+/** The page's answer as UTF-8 JSON, the same bytes as `dashboardJson(pageOfDay(day, query))`. */
+export function pageJsonOfDay(day: ServedDay, query: DashboardQuery): Buffer {
   const { picked, total } = pickRows(day, query);
-  const full = query.columns.length === DASHBOARD_COLUMNS.length;
-  const keys = full ? FULL_KEYS : jsonKeys(query.columns);
-  const rows = picked.map((i) => {
-    if (!full)
-      return rowJson(
+  const facts = { totalCount: total, metricsDate: day.date, nearestMetricsDate: null };
+  if (query.columns.length !== DASHBOARD_COLUMNS.length) {
+    const keys = jsonKeys(query.columns);
+    const rows = picked.map((i) =>
+      rowJson(
         keys,
         query.columns.map((c) => value(day, c, i)),
+      ),
+    );
+    return Buffer.from(pageJson(rows, facts));
+  }
+  const rows = picked.map((i) => {
+    let bytes = day.fullRows[i];
+    if (bytes === undefined) {
+      bytes = Buffer.from(
+        rowJson(
+          FULL_KEYS,
+          DASHBOARD_COLUMNS.map((c) => value(day, c, i)),
+        ),
       );
-    let text = day.fullRows[i];
-    if (text === undefined) {
-      text = rowJson(
-        keys,
-        DASHBOARD_COLUMNS.map((c) => value(day, c, i)),
-      );
-      day.fullRows[i] = text;
+      day.fullRows[i] = bytes;
     }
-    return text;
+    return bytes;
   });
-  return pageJson(rows, { totalCount: total, metricsDate: day.date, nearestMetricsDate: null });
+  return pageJsonBytes(rows, facts);
 }
 
 /** The row indices of the page, and the filtered count. */
