@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
 import { importPortfolio } from '../src/imports/portfolio.ts';
 import { runPipeline } from '../src/pipeline/submit.ts';
+import { runPortfolios } from '../src/portfolios/run.ts';
 import { createUser } from '../src/users/users.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
 import { scratchDir, writeLines } from './helpers/files.ts';
@@ -419,5 +420,23 @@ describe('limits and breaches', () => {
       (await call(`/api/v1/portfolios/${alpha}/limits/${limitId}`, demo, { method: 'DELETE' })).status,
       404,
     );
+  });
+});
+
+describe('the portfolio stage without the active numbers (how bench:limits measures them)', () => {
+  it('runs with risk on and active numbers off, and leaves the risk figures as they were', async () => {
+    // the risk read once spread a benchmark list that is absent when active numbers are off
+    const risk = async () =>
+      (
+        await t.pool.query(
+          `SELECT portfolio_id, total_risk FROM portfolio_risk WHERE calculation_date = $1 ORDER BY portfolio_id`,
+          [D],
+        )
+      ).rows;
+    const before = await risk();
+    assert.ok(before.length > 0);
+    const r = await runPortfolios(t.db, t.pool, { date: D, withActive: false });
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(await risk(), before);
   });
 });
