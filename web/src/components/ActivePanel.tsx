@@ -93,15 +93,14 @@ export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
     const b = breaches.data?.breaches ?? [];
     const byDate = new Map<string, number>();
     for (const x of b) byDate.set(x.date, (byDate.get(x.date) ?? 0) + 1);
-    const dates = [...byDate.keys()].sort();
+    // every computed date on the axis (a day without a breach is a zero), not only the breached ones
+    const dates = [...new Set([...rows.map((r) => r.date), ...byDate.keys()])].sort();
     return timeSeriesOption(
       dates,
-      [{ name: 'Breaches', data: dates.map((d) => byDate.get(d)!), type: 'bar' }],
-      {
-        yName: 'Breaches',
-      },
+      [{ name: 'Breaches', data: dates.map((d) => byDate.get(d) ?? 0), type: 'bar' }],
+      { yName: 'Breaches', unit: 'count' },
     );
-  }, [breaches.data]);
+  }, [breaches.data, rows]);
 
   const run = async (work: () => Promise<unknown>) => {
     setProblem(null);
