@@ -114,13 +114,13 @@ try {
     { name: 'Value band', metric: 'exposure', factor: 'Value', lower: -0.5, upper: 0.5 },
     { name: 'Beta vs benchmark', metric: 'active_exposure', factor: 'Market Beta', lower: -0.3, upper: 0.3 },
     { name: 'Risk cap 25%', metric: 'total_risk', upper: 0.25 },
-    { name: 'TE cap 10%', metric: 'tracking_error', upper: 0.1 },
+    { name: 'TE cap 7.5%', metric: 'tracking_error', upper: 0.075 },
     {
       name: 'VaR 99 hist',
       metric: 'var',
       method: 'historical',
       confidence: 0.99,
-      upper: kind === 'demo' ? 2e5 : 4e4,
+      upper: kind === 'demo' ? 1.5e5 : 4e4,
     },
     { name: 'Max weight 20%', metric: 'max_position_weight', upper: 0.2 },
   ];
@@ -229,7 +229,13 @@ async function photograph(
       positions?: { symbol: string; position_type: string; quantity: number }[];
     };
     const stocks = positions?.filter((p) => p.position_type === 'LONG' || p.position_type === 'SHORT') ?? [];
+    const listed = (await (
+      await fetch(`${base}/api/v1/portfolios`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { portfolios: { id: number; current_equity: number | null }[] };
+    const equity = listed.portfolios.find((p) => p.id === id)?.current_equity;
     await page.goto(`${base}/what-if`);
+    // the book at its own equity (the page's default of $1M would lever it)
+    if (equity) await page.fill('input[aria-label=Equity]', String(Math.round(equity)));
     if (stocks.length) {
       await page.locator('details summary').click();
       await page.fill(
