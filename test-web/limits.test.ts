@@ -109,7 +109,7 @@ it('what-if lists which limits of a chosen portfolio the proposed book would bre
   for (const [i, l] of expected.entries()) {
     const cells = await rows.nth(i).locator('td').allInnerTexts();
     assert.equal(cells[0], l.name);
-    assert.equal(cells[5], l.breached ? 'breached' : l.value === null ? 'no value' : 'within');
+    assert.equal(cells[4], l.breached ? 'breached' : l.value === null ? 'no value' : 'within');
   }
   assert.ok(
     expected.some((l) => l.name === 'Risk cap' && l.breached),

@@ -544,6 +544,27 @@ function WhatIfResults({ result }: { result: Result }) {
 const limitNum = (metric: string, x: number | null) =>
   x === null ? '' : metric === 'var' ? fmtUsd(x) : x.toFixed(4);
 
+/** Both bounds in one cell: "-0.5000 to 0.5000", "≤ $40,000" or "≥ 0.1000". */
+const bounds = (l: LimitState) =>
+  l.lower !== null && l.upper !== null
+    ? `${limitNum(l.metric, l.lower)} to ${limitNum(l.metric, l.upper)}`
+    : l.upper !== null
+      ? `≤ ${limitNum(l.metric, l.upper)}`
+      : `≥ ${limitNum(l.metric, l.lower)}`;
+
+/** A limit's metric in a few words (the half-width panel has no room for `active_exposure Market Beta`). */
+const metricLabel = (l: LimitState) =>
+  l.metric === 'exposure'
+    ? (l.factor ?? 'exposure')
+    : l.metric === 'active_exposure'
+      ? `${l.factor ?? 'exposure'} (active)`
+      : ({
+          total_risk: 'total risk',
+          tracking_error: 'tracking error',
+          var: 'VaR',
+          max_position_weight: 'max weight',
+        }[l.metric] ?? l.metric);
+
 /** The chosen portfolio's limits evaluated on the proposed book: which ones it would breach. */
 function WhatIfLimits({ limits }: { limits: LimitState[] }) {
   const breached = limits.filter((l) => l.breached).length;
@@ -560,41 +581,38 @@ function WhatIfLimits({ limits }: { limits: LimitState[] }) {
         </span>
       </h2>
       {limits.length > 0 && (
-        <table className="plain wide" aria-label="What-if limits">
-          <thead>
-            <tr>
-              <th className="text">Name</th>
-              <th className="text">Metric</th>
-              <th>Value</th>
-              <th>Lower</th>
-              <th>Upper</th>
-              <th className="text">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {limits.map((l) => (
-              <tr key={l.id} className={l.breached ? 'breached' : ''}>
-                <td className="text">{l.name}</td>
-                <td className="text">
-                  {l.metric}
-                  {l.factor ? ` ${l.factor}` : ''}
-                </td>
-                <td className="num">{l.value === null ? '—' : limitNum(l.metric, l.value)}</td>
-                <td className="num">{limitNum(l.metric, l.lower)}</td>
-                <td className="num">{limitNum(l.metric, l.upper)}</td>
-                <td className="text">
-                  {l.breached ? (
-                    <span className="badge badge-breach">breached</span>
-                  ) : l.value === null ? (
-                    <span className="muted">no value</span>
-                  ) : (
-                    'within'
-                  )}
-                </td>
+        <div className="table-scroll">
+          <table className="plain wide" aria-label="What-if limits">
+            <thead>
+              <tr>
+                <th className="text">Name</th>
+                <th className="text">Metric</th>
+                <th>Value</th>
+                <th>Bounds</th>
+                <th className="text">State</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {limits.map((l) => (
+                <tr key={l.id} className={l.breached ? 'breached' : ''}>
+                  <td className="text">{l.name}</td>
+                  <td className="text">{metricLabel(l)}</td>
+                  <td className="num">{l.value === null ? '—' : limitNum(l.metric, l.value)}</td>
+                  <td className="num">{bounds(l)}</td>
+                  <td className="text">
+                    {l.breached ? (
+                      <span className="badge badge-breach">breached</span>
+                    ) : l.value === null ? (
+                      <span className="muted">no value</span>
+                    ) : (
+                      'within'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </>
   );
