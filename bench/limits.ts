@@ -14,6 +14,7 @@ import { renderPdf } from '../src/reports/pdf.ts';
 import { renderXlsx } from '../src/reports/xlsx.ts';
 import { runRiskModel } from '../src/risk/model.ts';
 import { createUser } from '../src/users/users.ts';
+import type { Db } from '../src/db/connection.ts';
 import { benchServer, freshDatabase, median, printTable, writeGeneratedUniverse } from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -22,8 +23,10 @@ const POSITIONS = 50;
 const STOCKS = Number(process.env.BENCH_STOCKS ?? 2000);
 
 const { server, done } = await benchServer();
+let opened: Db | undefined;
 try {
   const d = await freshDatabase(server.adminUrl, 'bench_limits');
+  opened = d;
   const m = writeGeneratedUniverse(STOCKS - 8, 300);
   await importPrices(d.pool, m.file);
   await d.pool.query('VACUUM ANALYZE market_data_cache');
@@ -132,6 +135,12 @@ try {
   console.log(
     `\nmedians: added ${median(added).toFixed(0)} ms; PDF ${median(pdf).toFixed(1)} ms; XLSX ${median(xlsx).toFixed(1)} ms`,
   );
+} catch (e) {
+  // printed before the server stops: stopping it first ends the pool's connections (57P01), and
+  // that error would be the only one seen
+  console.error(e);
+  process.exitCode = 1;
 } finally {
+  await opened?.close();
   await done();
 }

@@ -83,3 +83,38 @@ it('the list shows the breach badge; the tab shows history, limits and the breac
   const pdf = page.locator('a:has-text("PDF report")');
   assert.match((await pdf.getAttribute('href')) ?? '', /report\.pdf/);
 });
+
+it('what-if lists which limits of a chosen portfolio the proposed book would breach', async () => {
+  await page.goto(`${server.base}/what-if`);
+  await page.waitForSelector('[data-testid=what-if-results]');
+  assert.equal(await page.locator('table[aria-label="What-if limits"]').count(), 0, 'no portfolio chosen');
+  await page.selectOption('select[aria-label="Limits of portfolio"]', String(id));
+  await page.waitForSelector('table[aria-label="What-if limits"] tbody tr');
+  // the API's answer for the page's sample book (SPY 100, IWM −50, equity 1,000,000)
+  const expected = (
+    await api('/analytics/what-if', {
+      method: 'POST',
+      body: JSON.stringify({
+        positions: [
+          { symbol: 'SPY', position_type: 'LONG', quantity: 100 },
+          { symbol: 'IWM', position_type: 'SHORT', quantity: -50 },
+        ],
+        equity: 1000000,
+        portfolio_id: id,
+      }),
+    })
+  ).limits as { name: string; breached: boolean; value: number | null }[];
+  const rows = page.locator('table[aria-label="What-if limits"] tbody tr');
+  assert.equal(await rows.count(), expected.length);
+  for (const [i, l] of expected.entries()) {
+    const cells = await rows.nth(i).locator('td').allInnerTexts();
+    assert.equal(cells[0], l.name);
+    assert.equal(cells[4], l.breached ? 'breached' : l.value === null ? 'no value' : 'within');
+  }
+  assert.ok(
+    expected.some((l) => l.name === 'Risk cap' && l.breached),
+    'the 0.0001 risk cap is breached',
+  );
+  // the viewport only: the limits come first in the results (a full page is over 200 kB)
+  await page.screenshot({ path: path.join(shots, 'what-if-limits.png') });
+});

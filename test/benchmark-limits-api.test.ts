@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
 import { importPortfolio } from '../src/imports/portfolio.ts';
 import { runPipeline } from '../src/pipeline/submit.ts';
+import { runPortfolios } from '../src/portfolios/run.ts';
 import { createUser } from '../src/users/users.ts';
 import { createTestDb, type TestDb } from './helpers/db.ts';
 import { scratchDir, writeLines } from './helpers/files.ts';
@@ -419,5 +420,60 @@ describe('limits and breaches', () => {
       (await call(`/api/v1/portfolios/${alpha}/limits/${limitId}`, demo, { method: 'DELETE' })).status,
       404,
     );
+  });
+});
+
+describe('the portfolio stage without the active numbers (how bench:limits measures them)', () => {
+  it('runs with risk on and active numbers off, and leaves the risk figures as they were', async () => {
+    // the risk read once spread a benchmark list that is absent when active numbers are off
+    const risk = async () =>
+      (
+        await t.pool.query(
+          `SELECT portfolio_id, total_risk FROM portfolio_risk WHERE calculation_date = $1 ORDER BY portfolio_id`,
+          [D],
+        )
+      ).rows;
+    const before = await risk();
+    assert.ok(before.length > 0);
+    const r = await runPortfolios(t.db, t.pool, { date: D, withActive: false });
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(await risk(), before);
+  });
+});
+
+describe('the PDF with many limits and breaches', () => {
+  it('stays on one or two pages (pdfinfo), listing breaches once per limit', async () => {
+    // fourteen limits every day breaks, and both days computed again: 28 breach rows
+    for (let i = 1; i <= 14; i++)
+      assert.equal(
+        (
+          await send('POST', `/api/v1/portfolios/${alpha}/limits`, demo, {
+            name: `Cap ${i}`,
+            metric: 'total_risk',
+            upper: 0.0001 * i,
+          })
+        ).status,
+        201,
+      );
+    await force(P, D);
+    const all = await call(`/api/v1/portfolios/${alpha}/breaches?from=${P}&to=${D}`, demo);
+    assert.equal(all.body.total, 28);
+    const res = await fetch(`${base}/api/v1/portfolios/${alpha}/report.pdf?date=${D}`, {
+      headers: { authorization: `Bearer ${demo}` },
+    });
+    assert.equal(res.status, 200);
+    const dir = mkdtempSync(path.join(tmpdir(), 'fu-pdf-'));
+    try {
+      const file = path.join(dir, 'r.pdf');
+      writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+      const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))?.[1]);
+      assert.ok(pages >= 1 && pages <= 2, `${pages} pages`);
+      const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+      // twelve limits and twelve breach lines shown (of 14 or more), the others counted
+      assert.equal(text.match(/… and \d+ more \(see the workbook\)/g)?.length, 2);
+      assert.match(text, /Cap 1 +0\.\d{4} +n\/a +0\.0001 +BREACHED/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

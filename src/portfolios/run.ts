@@ -151,7 +151,8 @@ export async function runPortfolios(
           pool,
           model,
           date,
-          [...new Set([...betaSymbols, ...benchmarks!.symbols])],
+          // no benchmark list when the active numbers are off (bench:limits measures them that way)
+          [...new Set([...betaSymbols, ...(benchmarks?.symbols ?? [])])],
           ids,
           o.risk,
         ),

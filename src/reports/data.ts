@@ -90,13 +90,22 @@ export async function loadReportData(
   const p = portfolio.rows[0];
   if (!p) return null;
   const a = active.rows[0];
+  // a benchmark portfolio by its name (an id means nothing to the report's reader)
+  const benchmarkName =
+    benchmark && !('symbol' in benchmark)
+      ? ((
+          await pool.query<{ name: string }>('SELECT name FROM portfolios WHERE id = $1', [
+            benchmark.portfolio_id,
+          ])
+        ).rows[0]?.name ?? String(benchmark.portfolio_id))
+      : null;
   return {
     portfolio: p,
     date,
     benchmark: benchmark
       ? 'symbol' in benchmark
         ? benchmark.symbol
-        : `portfolio ${benchmark.portfolio_id}`
+        : `portfolio ${benchmarkName}`
       : defaultBenchmark,
     equity: snap.rows[0]?.equity ?? 0,
     dailyPnl: snap.rows[0]?.daily_pnl ?? null,

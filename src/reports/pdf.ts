@@ -14,6 +14,9 @@ const money = (v: number | null | undefined) =>
     : v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const num = (v: number | null | undefined, d = 4) => (v === null || v === undefined ? 'n/a' : v.toFixed(d));
 
+/** Rows of each table in the PDF: with these caps every report fits on one or two A4 pages. */
+export const MAX_ROWS = 12;
+
 export function renderPdf(d: ReportData): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
@@ -33,7 +36,10 @@ export function renderPdf(d: ReportData): Promise<Buffer> {
     doc.moveDown(0.6).font('Helvetica-Bold').fontSize(12).fillColor('#000').text(t, left);
     doc.font('Helvetica').fontSize(9);
   };
+  const bottom = doc.page.height - 40;
   const row = (cells: string[], widths: number[], bold = false) => {
+    // a text drawn below the bottom margin makes pdfkit open a page per call: break once, here
+    if (doc.y + 13 > bottom) doc.addPage();
     const y = doc.y;
     let x = left;
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
@@ -45,6 +51,13 @@ export function renderPdf(d: ReportData): Promise<Buffer> {
     doc.y = y + 13;
   };
   const r = d.risk;
+  const more = (n: number) => {
+    if (n > MAX_ROWS)
+      doc
+        .font('Helvetica')
+        .fontSize(9)
+        .text(`… and ${n - MAX_ROWS} more (see the workbook).`, left);
+  };
 
   doc.font('Helvetica-Bold').fontSize(16).text(`Risk report: ${d.portfolio.name}`, left);
   doc
@@ -112,7 +125,8 @@ export function renderPdf(d: ReportData): Promise<Buffer> {
   heading('Stress tests');
   const ws = [240, 120, 100];
   row(['Scenario', 'P&L', '% equity'], ws, true);
-  for (const s of r?.stress ?? [])
+  const stress = r?.stress ?? [];
+  for (const s of stress.slice(0, MAX_ROWS))
     row(
       [
         s.scenario,
@@ -121,15 +135,53 @@ export function renderPdf(d: ReportData): Promise<Buffer> {
       ],
       ws,
     );
+  more(stress.length);
 
+  // a bound or value in its metric's unit: VaR in money, the others as plain numbers
+  const metricOf = new Map(d.limits.map((l) => [l.id, l.metric]));
+  const inUnit = (metric: string | undefined, v: number | null) => (metric === 'var' ? money(v) : num(v));
+  heading(`Limits on ${d.date}`);
+  const wl = [170, 90, 80, 80, 80];
+  if (d.limits.length === 0) doc.text('None set.', left);
+  else {
+    row(['Limit', 'Value', 'Lower', 'Upper', 'State'], wl, true);
+    const limits = [...d.limits].sort((a, b) => Number(b.breached) - Number(a.breached));
+    for (const l of limits.slice(0, MAX_ROWS))
+      row(
+        [
+          l.name,
+          inUnit(l.metric, l.value),
+          inUnit(l.metric, l.lower),
+          inUnit(l.metric, l.upper),
+          l.breached ? 'BREACHED' : l.value === null ? 'no value' : 'within',
+        ],
+        wl,
+      );
+    more(limits.length);
+  }
+
+  // one line per limit, not per day: thirty days of daily breaches would fill pages
   heading(`Breaches (30 days to ${d.date})`);
-  const wb = [80, 180, 100, 80, 80];
+  const wb = [170, 60, 80, 90, 90];
   if (d.breaches.length === 0) doc.text('None.', left);
   else {
-    row(['Date', 'Limit', 'Value', 'Lower', 'Upper'], wb, true);
-    for (const b of d.breaches.slice(0, 15))
-      row([b.date, b.name, num(b.value), num(b.lower), num(b.upper)], wb);
-    if (d.breaches.length > 15) doc.text(`… and ${d.breaches.length - 15} more (see the workbook).`, left);
+    const byLimit = new Map<number, { name: string; days: number; last: (typeof d.breaches)[number] }>();
+    for (const b of d.breaches) {
+      const g = byLimit.get(b.limit_id);
+      if (!g) byLimit.set(b.limit_id, { name: b.name, days: 1, last: b });
+      else {
+        g.days++;
+        if (b.date > g.last.date) g.last = b;
+      }
+    }
+    row(['Limit', 'Days', 'Last breach', 'Value then', 'Bound broken'], wb, true);
+    const groups = [...byLimit.entries()].sort((a, b) => b[1].days - a[1].days);
+    for (const [id, g] of groups.slice(0, MAX_ROWS)) {
+      const m = metricOf.get(id);
+      const broken = g.last.upper !== null && g.last.value > g.last.upper ? g.last.upper : g.last.lower;
+      row([g.name, String(g.days), g.last.date, inUnit(m, g.last.value), inUnit(m, broken)], wb);
+    }
+    more(groups.length);
   }
   doc.end();
   return done;

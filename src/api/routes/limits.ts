@@ -1,4 +1,5 @@
 import type {} from '../deps.ts';
+import type pg from 'pg';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LIMIT_METRICS } from '../../portfolios/limits.ts';
 import {
@@ -9,6 +10,7 @@ import {
   exposureHistory,
   listBreaches,
   listLimits,
+  newestComputedDate,
   normaliseLimit,
   ownsPortfolio,
   readBenchmark,
@@ -66,8 +68,12 @@ const yearBefore = (d: string) => {
   t.setUTCFullYear(t.getUTCFullYear() - 1);
   return t.toISOString().slice(0, 10);
 };
-const range = (q: { from?: string; to?: string }) => {
-  const to = q.to ?? today();
+/**
+ * [from, to]; by default the year to the portfolio's newest computed date (to today when none): data
+ * that ends in the past, like the real S&P 500 closes, would otherwise show an empty year.
+ */
+const range = async (pool: pg.Pool, id: number, q: { from?: string; to?: string }) => {
+  const to = q.to ?? (await newestComputedDate(pool, id)) ?? today();
   const from = q.from ?? yearBefore(to);
   if (from > to) throw new ApiError(400, 'bad_request', `from (${from}) is after to (${to})`);
   return { from, to };
@@ -170,7 +176,7 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary:
-          'Exposures and active exposures of every stored date in [from, to] (default: the year to today)',
+          'Exposures and active exposures of every stored date in [from, to] (default: the year to its newest computed date)',
         params: IdParams,
         querystring: Range,
         response: {
@@ -199,7 +205,7 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { id } = request.params;
       await owned(id, request.user.sub);
-      const { from, to } = range(request.query);
+      const { from, to } = await range(pool, id, request.query);
       const h = await exposureHistory(pool, id, from, to, 2000);
       return { portfolio_id: id, benchmark: await benchmarkOf(id), total: h.total, rows: h.rows };
     },
@@ -286,7 +292,7 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:id/breaches',
     {
       schema: {
-        summary: 'Breaches in [from, to] (default: the year to today), newest first',
+        summary: 'Breaches in [from, to] (default: the year to its newest computed date), newest first',
         params: IdParams,
         querystring: Type.Object({ ...Range.properties, ...Page }),
         response: {
@@ -310,7 +316,7 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { id } = request.params;
       await owned(id, request.user.sub);
-      const { from, to } = range(request.query);
+      const { from, to } = await range(pool, id, request.query);
       return listBreaches(pool, id, from, to, request.query.limit, request.query.offset);
     },
   );

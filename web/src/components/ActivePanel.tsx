@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, ApiError, qs } from '../api.ts';
 import { Chart, timeSeriesOption } from './Chart.tsx';
 import { Empty, Failed, Loading } from './States.tsx';
-import { fmtPct } from '../format.ts';
+import { fmtPct, fmtUsd } from '../format.ts';
 import { useApi } from '../useApi.ts';
 
 /**
@@ -37,6 +37,9 @@ interface Breach {
   upper: number | null;
 }
 const f4 = (x: number) => x.toFixed(4);
+/** A limit's bound or value in its metric's unit: VaR in dollars, the others as plain numbers. */
+const inUnit = (metric: string | undefined, x: number | null) =>
+  x === null ? '' : metric === 'var' ? fmtUsd(x) : f4(x);
 const METRICS = ['exposure', 'active_exposure', 'total_risk', 'tracking_error', 'var', 'max_position_weight'];
 
 export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
@@ -93,16 +96,16 @@ export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
     const b = breaches.data?.breaches ?? [];
     const byDate = new Map<string, number>();
     for (const x of b) byDate.set(x.date, (byDate.get(x.date) ?? 0) + 1);
-    const dates = [...byDate.keys()].sort();
+    // every computed date on the axis (a day without a breach is a zero), not only the breached ones
+    const dates = [...new Set([...rows.map((r) => r.date), ...byDate.keys()])].sort();
     return timeSeriesOption(
       dates,
-      [{ name: 'Breaches', data: dates.map((d) => byDate.get(d)!), type: 'bar' }],
-      {
-        yName: 'Breaches',
-      },
+      [{ name: 'Breaches', data: dates.map((d) => byDate.get(d) ?? 0), type: 'bar' }],
+      { yName: 'Breaches', unit: 'count' },
     );
-  }, [breaches.data]);
+  }, [breaches.data, rows]);
 
+  const metricOf = new Map(limits.data?.limits.map((l) => [l.id, l.metric]) ?? []);
   const run = async (work: () => Promise<unknown>) => {
     setProblem(null);
     try {
@@ -249,8 +252,8 @@ export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
                     {l.factor ? ` ${l.factor}` : ''}
                     {l.method ? ` ${l.method} ${fmtPct(l.confidence ?? 0, 0)}` : ''}
                   </td>
-                  <td className="num">{l.lower === null ? '' : f4(l.lower)}</td>
-                  <td className="num">{l.upper === null ? '' : f4(l.upper)}</td>
+                  <td className="num">{inUnit(l.metric, l.lower)}</td>
+                  <td className="num">{inUnit(l.metric, l.upper)}</td>
                   <td>
                     <button
                       type="button"
@@ -348,9 +351,9 @@ export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
                   <tr key={`${x.limit_id} ${x.date}`}>
                     <td className="text">{x.date}</td>
                     <td className="text">{x.name}</td>
-                    <td className="num">{f4(x.value)}</td>
-                    <td className="num">{x.lower === null ? '' : f4(x.lower)}</td>
-                    <td className="num">{x.upper === null ? '' : f4(x.upper)}</td>
+                    <td className="num">{inUnit(metricOf.get(x.limit_id), x.value)}</td>
+                    <td className="num">{inUnit(metricOf.get(x.limit_id), x.lower)}</td>
+                    <td className="num">{inUnit(metricOf.get(x.limit_id), x.upper)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -75,11 +75,17 @@ function axisNames(option: Record<string, unknown>): string {
 }
 
 /** How a value axis and its tooltip print numbers. */
-export type AxisUnit = 'usd' | 'percent' | 'beta' | 'number';
+export type AxisUnit = 'usd' | 'percent' | 'beta' | 'number' | 'count';
 
-/** Axis labels: compact dollars ($1.2M), whole percents, or two decimals. */
+/** Axis labels: compact dollars ($1.2M), whole percents, whole counts, or two decimals. */
 export const axisFormatter = (unit: AxisUnit) => (v: number) =>
-  unit === 'usd' ? fmtAxisUsd(v) : unit === 'percent' ? `${Number((v * 100).toFixed(1))}%` : fmtNum(v);
+  unit === 'usd'
+    ? fmtAxisUsd(v)
+    : unit === 'percent'
+      ? `${Number((v * 100).toFixed(1))}%`
+      : unit === 'count'
+        ? String(Math.round(v))
+        : fmtNum(v);
 /** Tooltip values: dollars to the unit, percents and betas to two decimals (never 16 digits). */
 export const tooltipFormatter = (unit: AxisUnit) => (v: unknown) =>
   typeof v !== 'number'
@@ -90,7 +96,9 @@ export const tooltipFormatter = (unit: AxisUnit) => (v: unknown) =>
         ? fmtPct(v)
         : unit === 'beta'
           ? fmtBeta(v)
-          : fmtNum(v);
+          : unit === 'count'
+            ? String(v)
+            : fmtNum(v);
 
 /**
  * Common pieces of a time-series option: a time axis (points placed by their dates, so gaps show as
@@ -102,6 +110,7 @@ export function timeSeriesOption(
   options: { unit?: AxisUnit; yName?: string; zoom?: boolean; legend?: boolean } = {},
 ): Record<string, unknown> {
   const unit = options.unit ?? 'number';
+  const counts = unit === 'count';
   return {
     grid: {
       left: 64,
@@ -115,7 +124,8 @@ export function timeSeriesOption(
     xAxis: { type: 'time', minInterval: 24 * 3600 * 1000, axisLabel: { hideOverlap: true } },
     yAxis: {
       type: 'value',
-      scale: true,
+      // counts start at zero with whole-number ticks (no 0.5 breaches)
+      ...(counts ? { min: 0, minInterval: 1 } : { scale: true }),
       ...(options.yName && {
         name: options.yName,
         nameLocation: 'end',

@@ -5,6 +5,7 @@ import { Empty, Failed } from '../components/States.tsx';
 import { StressTable, type StressResult } from '../components/StressTable.tsx';
 import { VarTable } from '../components/VarTable.tsx';
 import { fmtNum, fmtPct, fmtPrice, fmtUsd } from '../format.ts';
+import { useApi } from '../useApi.ts';
 
 /** An editable position: text as typed, converted when the book is sent. */
 interface EditRow {
@@ -77,6 +78,18 @@ interface Result {
     etfs: { symbol: string; notional: number }[];
     market_hedge: { symbol: string; notional: number; beta: number } | null;
   } | null;
+  /** Present when a portfolio was chosen: its limits evaluated on the proposed book (METHODOLOGY §15). */
+  limits?: LimitState[];
+}
+interface LimitState {
+  id: number;
+  name: string;
+  metric: string;
+  factor: string | null;
+  lower: number | null;
+  upper: number | null;
+  value: number | null;
+  breached: boolean;
 }
 
 /** Parses a portfolio CSV (the import's columns; others are ignored). */
@@ -207,6 +220,8 @@ export default function WhatIf() {
   const [errors, setErrors] = useState<Map<number, string[]>>(new Map());
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [limitsOf, setLimitsOf] = useState('');
+  const portfolios = useApi<{ portfolios: { id: number; name: string }[] }>('/portfolios');
   const seq = useRef(0);
 
   useEffect(() => {
@@ -229,7 +244,8 @@ export default function WhatIf() {
       const mine = ++seq.current;
       setBusy(true);
       // the good rows go to the server even when others are bad: its rules name their problems too
-      api<Result>('/analytics/what-if', { json: { positions, equity: eq } }).then(
+      const json = { positions, equity: eq, ...(limitsOf && { portfolio_id: Number(limitsOf) }) };
+      api<Result>('/analytics/what-if', { json }).then(
         (r) => {
           if (mine !== seq.current) return;
           setBusy(false);
@@ -251,7 +267,7 @@ export default function WhatIf() {
       );
     }, 300);
     return () => clearTimeout(t);
-  }, [rows, equity]);
+  }, [rows, equity, limitsOf]);
 
   const edit = (i: number, f: keyof EditRow, v: string) =>
     setRows((rs) => {
@@ -287,6 +303,21 @@ export default function WhatIf() {
                 value={equity}
                 onChange={(e) => setEquity(e.target.value)}
               />
+            </label>
+            <label className="inline">
+              Limits of
+              <select
+                aria-label="Limits of portfolio"
+                value={limitsOf}
+                onChange={(e) => setLimitsOf(e.target.value)}
+              >
+                <option value="">none</option>
+                {portfolios.data?.portfolios.map((p) => (
+                  <option key={p.id} value={String(p.id)}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
             </label>
             <label className="inline file">
               Upload CSV <input type="file" accept=".csv,text/csv" onChange={upload} />
@@ -406,6 +437,7 @@ export default function WhatIf() {
 function WhatIfResults({ result }: { result: Result }) {
   return (
     <div data-testid="what-if-results">
+      {result.limits && <WhatIfLimits limits={result.limits} />}
       <ExposureBars exposures={result.exposures} />
       <h2>Positions</h2>
       <div className="table-scroll">
@@ -505,5 +537,83 @@ function WhatIfResults({ result }: { result: Result }) {
         </>
       )}
     </div>
+  );
+}
+
+/** A bound or a value in the unit of its metric: VaR in dollars, the others as plain numbers. */
+const limitNum = (metric: string, x: number | null) =>
+  x === null ? '' : metric === 'var' ? fmtUsd(x) : x.toFixed(4);
+
+/** Both bounds in one cell: "-0.5000 to 0.5000", "≤ $40,000" or "≥ 0.1000". */
+const bounds = (l: LimitState) =>
+  l.lower !== null && l.upper !== null
+    ? `${limitNum(l.metric, l.lower)} to ${limitNum(l.metric, l.upper)}`
+    : l.upper !== null
+      ? `≤ ${limitNum(l.metric, l.upper)}`
+      : `≥ ${limitNum(l.metric, l.lower)}`;
+
+/** A limit's metric in a few words (the half-width panel has no room for `active_exposure Market Beta`). */
+const metricLabel = (l: LimitState) =>
+  l.metric === 'exposure'
+    ? (l.factor ?? 'exposure')
+    : l.metric === 'active_exposure'
+      ? `${l.factor ?? 'exposure'} (active)`
+      : ({
+          total_risk: 'total risk',
+          tracking_error: 'tracking error',
+          var: 'VaR',
+          max_position_weight: 'max weight',
+        }[l.metric] ?? l.metric);
+
+/** The chosen portfolio's limits evaluated on the proposed book: which ones it would breach. */
+function WhatIfLimits({ limits }: { limits: LimitState[] }) {
+  const breached = limits.filter((l) => l.breached).length;
+  return (
+    <>
+      <h2>
+        Limits{' '}
+        <span className="muted" data-testid="what-if-breach-count">
+          {limits.length === 0
+            ? 'this portfolio has none'
+            : breached === 0
+              ? 'none breached'
+              : `${breached} of ${limits.length} breached`}
+        </span>
+      </h2>
+      {limits.length > 0 && (
+        <div className="table-scroll">
+          <table className="plain wide" aria-label="What-if limits">
+            <thead>
+              <tr>
+                <th className="text">Name</th>
+                <th className="text">Metric</th>
+                <th>Value</th>
+                <th>Bounds</th>
+                <th className="text">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {limits.map((l) => (
+                <tr key={l.id} className={l.breached ? 'breached' : ''}>
+                  <td className="text">{l.name}</td>
+                  <td className="text">{metricLabel(l)}</td>
+                  <td className="num">{l.value === null ? '—' : limitNum(l.metric, l.value)}</td>
+                  <td className="num">{bounds(l)}</td>
+                  <td className="text">
+                    {l.breached ? (
+                      <span className="badge badge-breach">breached</span>
+                    ) : l.value === null ? (
+                      <span className="muted">no value</span>
+                    ) : (
+                      'within'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
   );
 }
