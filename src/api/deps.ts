@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import type { ServedDates } from '../metrics/served-dates.ts';
 import type { PipelineEngine } from '../pipeline/engine.ts';
+import type { DayPanelCache } from '../risk/panel-cache.ts';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -18,6 +19,8 @@ export interface ApiDeps {
   engine?: Pick<PipelineEngine, 'createRun'>;
   /** The dashboard's latest dates in memory; buildServer opens one when `config.servedDates` > 0. */
   servedDates?: ServedDates;
+  /** What-if's day panels in memory, dropped with the served dates (buildServer opens it beside them). */
+  panels?: DayPanelCache;
 }
 
 /** What a token carries: who, and the user's token version when it was signed (no rights). */
