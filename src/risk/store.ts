@@ -164,8 +164,17 @@ export async function loadReturnHistory(
   days: number,
   symbols: readonly string[] | null,
 ): Promise<ReturnHistory> {
-  // 1.6 calendar days per trading day reaches comfortably past `days` trading days.
-  const from = addDays(date, -Math.ceil(days * 1.6) - 10);
+  // 1.6 calendar days per trading day reaches comfortably past `days` trading days; the read starts
+  // at the (days + 1)-th trading day back when that is later, so the panel's one big query reads no
+  // more closes than the returns need (~12 % fewer rows; the same returns either way).
+  const reach = addDays(date, -Math.ceil(days * 1.6) - 10);
+  const { rows } = await pool.query<{ d: string | null }>(
+    `SELECT min(d)::text AS d FROM (SELECT date AS d FROM market_data_cache
+      WHERE symbol = $1 AND date <= $2 ORDER BY date DESC LIMIT $3) x`,
+    [calendarSymbol, date, days + 1],
+  );
+  const first = rows[0]?.d ?? null;
+  const from = first !== null && first > reach ? first : reach;
   const m = await loadCloses(pool, calendarSymbol, from, date, symbols ?? undefined);
   return returnPanel(m, days);
 }
