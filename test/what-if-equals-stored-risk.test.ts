@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { loadDemoMarket } from '../src/demo/load.ts';
+import { ServedDates } from '../src/metrics/served-dates.ts';
 import { runPipeline } from '../src/pipeline/submit.ts';
 import { whatIf } from '../src/portfolios/run.ts';
 import { openPositions } from '../src/portfolios/store.ts';
@@ -86,5 +88,35 @@ describe("what-if's risk equals the stored portfolio report", () => {
       assert.ok(r.risk.risk.total_risk > 0 && r.risk.risk.positions.length > 0);
     }
     assert.deepEqual(panels.held, [D], 'one panel of every symbol, read once for all the books');
+  });
+
+  it("drops what-if's panel of a date when the database notifies a change of it (the server's wiring)", async () => {
+    const served = new ServedDates(t.pool, {
+      maxDates: 2,
+      listener: () => new pg.Client({ connectionString: t.url }),
+    });
+    const panels = new DayPanelCache(2, () => served.live);
+    served.onDrop((payload) => panels.drop(payload));
+    await served.start();
+    try {
+      const { rows } = await t.pool.query<{ id: number }>(
+        'SELECT min(portfolio_id) AS id FROM portfolio_risk WHERE calculation_date = $1',
+        [D],
+      );
+      const positions = await openPositions(t.db, D, [rows[0]!.id]);
+      assert.ok(positions.length > 0);
+      await whatIf(t.db, t.pool, positions, D, 1e6, 'symbol', DEFAULT_RISK_SETTINGS, panels);
+      assert.deepEqual(panels.held, [D]);
+      // a committed statement on the day's metrics (what a pipeline run writes) notifies fu_metrics_changed
+      await t.pool.query('UPDATE symbol_daily_metrics SET metric_date = metric_date WHERE metric_date = $1', [
+        D,
+      ]);
+      for (let i = 0; i < 100 && panels.held.length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(panels.held, []);
+      await whatIf(t.db, t.pool, positions, D, 1e6, 'symbol', DEFAULT_RISK_SETTINGS, panels);
+      assert.deepEqual(panels.held, [D], 'the next request reads the date again');
+    } finally {
+      await served.stop();
+    }
   });
 });
