@@ -9,6 +9,7 @@ import type { Database } from '../db/schema.ts';
 import type { ServedDates } from '../metrics/served-dates.ts';
 import type { PipelineEngine } from '../pipeline/engine.ts';
 import type { AccountCache } from '../users/account-cache.ts';
+import type { DayPanelCache } from '../risk/panel-cache.ts';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -21,6 +22,8 @@ export interface ApiDeps {
   servedDates?: ServedDates;
   /** The signed-in users' rows for `config.authCacheMs`; buildServer opens one when absent. */
   accounts?: AccountCache;
+  /** What-if's day panels in memory, dropped with the served dates (buildServer opens it beside them). */
+  panels?: DayPanelCache;
 }
 
 /** What a token carries: who, and the user's token version when it was signed (no rights). */

@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Config } from '../config.ts';
 import { ServedDates } from '../metrics/served-dates.ts';
 import { AccountCache } from '../users/account-cache.ts';
+import { DayPanelCache } from '../risk/panel-cache.ts';
 import { accountById } from '../users/users.ts';
 import type { ApiDeps, TokenPayload } from './deps.ts';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
@@ -103,7 +104,10 @@ export async function buildServer(
       listener: () => new pg.Client({ ...deps.pool.options }),
       log: (m) => app.log.warn(m),
     });
-    deps = { ...deps, servedDates: served };
+    // what-if's day panels: the same dates, dropped by the same messages, held only while they are heard
+    const panels = new DayPanelCache(config.servedDates, () => served.live);
+    served.onDrop((payload) => panels.drop(payload));
+    deps = { ...deps, servedDates: served, panels };
     app.addHook('onReady', () => served.start());
     app.addHook('onClose', () => served.stop());
   }

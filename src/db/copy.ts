@@ -40,7 +40,7 @@ export async function copyRows(
 
 /** PostgreSQL types the binary encoder writes (the column's own type: COPY BINARY does not cast). */
 export type BinaryType =
-  'text' | 'date' | 'bool' | 'int2' | 'int4' | 'float8' | 'int2[]' | 'int4[]' | 'float8[]';
+  'text' | 'jsonb' | 'date' | 'bool' | 'int2' | 'int4' | 'float8' | 'int2[]' | 'int4[]' | 'float8[]';
 
 export type BinaryCell = string | number | boolean | null | readonly (number | null)[];
 
@@ -120,6 +120,17 @@ class Encoder {
         this.buf.writeInt32BE(len, this.at);
         this.buf.write(s, this.at + 4, len, 'utf8');
         this.at += 4 + len;
+        return;
+      }
+      case 'jsonb': {
+        // jsonb's binary form is a version byte (1) and the JSON text; the server parses the text
+        const s = String(v);
+        const len = Buffer.byteLength(s, 'utf8');
+        this.room(5 + len);
+        this.buf.writeInt32BE(len + 1, this.at);
+        this.buf[this.at + 4] = 1;
+        this.buf.write(s, this.at + 5, len, 'utf8');
+        this.at += 5 + len;
         return;
       }
       case 'date':

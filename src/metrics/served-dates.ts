@@ -54,6 +54,7 @@ export class ServedDates {
   private listening = false;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  private readonly dropListeners: ((payload: string) => void)[] = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -113,8 +114,14 @@ export class ServedDates {
     return [...this.days.keys()].sort();
   }
 
+  /** Calls `listener` with every drop's payload (other memory kept by the same dates, e.g. what-if's panels). */
+  onDrop(listener: (payload: string) => void): void {
+    this.dropListeners.push(listener);
+  }
+
   /** Drops the named dates (comma-separated, or `*` for all) and the list of dates. */
   drop(payload: string): void {
+    for (const l of this.dropListeners) l(payload);
     const generation = ++this.generation;
     this.dates = null;
     if (payload === '*') {

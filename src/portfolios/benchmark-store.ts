@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { copyBinary, type BinaryColumn } from '../db/copy.ts';
 import type { BenchmarkRef, ActiveNumbers } from './benchmark.ts';
 import type { Breach, Limit } from './limits.ts';
 
@@ -58,6 +59,21 @@ export interface ActiveRow extends ActiveNumbers {
   benchmark: BenchmarkRef;
 }
 
+const ACTIVE_COLUMNS: readonly BinaryColumn[] = [
+  { name: 'portfolio_id', type: 'int4' },
+  { name: 'calculation_date', type: 'date' },
+  { name: 'benchmark_symbol', type: 'text' },
+  { name: 'benchmark_portfolio_id', type: 'int4' },
+  { name: 'active_exposures', type: 'jsonb' },
+  { name: 'tracking_error', type: 'float8' },
+  { name: 'active_return', type: 'float8' },
+  { name: 'contributions', type: 'jsonb' },
+];
+
+/**
+ * Replaces the rows' active numbers of `date` on the caller's transaction: a delete of those
+ * portfolios' day, then binary COPY (each row carries a JSON document of ~50 positions' contributions).
+ */
 export async function saveActiveDays(
   client: pg.ClientBase,
   date: string,
@@ -65,25 +81,23 @@ export async function saveActiveDays(
 ): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
-    `INSERT INTO portfolio_active_days AS a (portfolio_id, calculation_date, benchmark_symbol, benchmark_portfolio_id,
-       active_exposures, tracking_error, active_return, contributions)
-     SELECT p, $1, s, bp, ae, te, ar, c
-       FROM unnest($2::int[], $3::text[], $4::int[], $5::jsonb[], $6::float8[], $7::float8[], $8::jsonb[])
-         AS x(p, s, bp, ae, te, ar, c)
-     ON CONFLICT (portfolio_id, calculation_date) DO UPDATE SET
-       benchmark_symbol = EXCLUDED.benchmark_symbol, benchmark_portfolio_id = EXCLUDED.benchmark_portfolio_id,
-       active_exposures = EXCLUDED.active_exposures, tracking_error = EXCLUDED.tracking_error,
-       active_return = EXCLUDED.active_return, contributions = EXCLUDED.contributions, computed_at = now()`,
-    [
+    'DELETE FROM portfolio_active_days WHERE calculation_date = $1 AND portfolio_id = ANY($2)',
+    [date, rows.map((r) => r.portfolioId)],
+  );
+  await copyBinary(
+    client,
+    'portfolio_active_days',
+    ACTIVE_COLUMNS,
+    rows.map((r) => [
+      r.portfolioId,
       date,
-      rows.map((r) => r.portfolioId),
-      rows.map((r) => ('symbol' in r.benchmark ? r.benchmark.symbol : null)),
-      rows.map((r) => ('portfolio_id' in r.benchmark ? r.benchmark.portfolio_id : null)),
-      rows.map((r) => JSON.stringify(r.activeExposures)),
-      rows.map((r) => r.trackingError),
-      rows.map((r) => r.activeReturn),
-      rows.map((r) => JSON.stringify(r.contributions)),
-    ],
+      'symbol' in r.benchmark ? r.benchmark.symbol : null,
+      'portfolio_id' in r.benchmark ? r.benchmark.portfolio_id : null,
+      JSON.stringify(r.activeExposures),
+      r.trackingError,
+      r.activeReturn,
+      JSON.stringify(r.contributions),
+    ]),
   );
 }
 

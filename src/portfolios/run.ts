@@ -5,7 +5,15 @@ import { withTransaction } from '../db/transaction.ts';
 import { runLimited } from '../run-limited.ts';
 import { loadModel, volatilityWindowDays, type FactorModel } from '../factors/model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
-import { loadRiskContext, riskDays, type RiskDay, type RiskSettings } from '../risk/report.ts';
+import { loadDayPanel } from '../risk/day-panel.ts';
+import type { DayPanelCache } from '../risk/panel-cache.ts';
+import {
+  DEFAULT_RISK_SETTINGS,
+  loadRiskContext,
+  riskDays,
+  type RiskDay,
+  type RiskSettings,
+} from '../risk/report.ts';
 import { saveRiskDays } from '../risk/store.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
 import { computeActive, loadActiveInputs, loadBenchmarksFor, saveActive } from './active-stage.ts';
@@ -236,7 +244,11 @@ export interface WhatIfResult {
   risk: RiskDay | null;
 }
 
-/** Exposures of a hypothetical list of positions with the given equity, on D; stored nowhere. */
+/**
+ * Exposures of a hypothetical list of positions with the given equity, on D; stored nowhere. The
+ * risk inputs are one day panel: from `panels` (every symbol of D, read once and kept in memory)
+ * when given, else read for the book's symbols alone; never a query per position.
+ */
 export async function whatIf(
   db: Kysely<Database>,
   pool: pg.Pool,
@@ -244,7 +256,8 @@ export async function whatIf(
   requestedDate: string,
   equity: number,
   readPath: Exclude<ReadPath, 'position'> = 'symbol',
-  risk?: RiskSettings,
+  risk: RiskSettings = DEFAULT_RISK_SETTINGS,
+  panels?: DayPanelCache,
 ): Promise<WhatIfResult> {
   if (!(Number.isFinite(equity) && equity > 0))
     throw new Error(`equity must be a positive number, got ${equity}`);
@@ -254,7 +267,12 @@ export async function whatIf(
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
   const [{ market, sources, betasDate }, riskContext] = await Promise.all([
     loadInputs(pool, model, date, positions, readPath),
-    loadRiskContext(db, pool, model, date, betaSymbols, [], risk),
+    (async () => {
+      const held = panels
+        ? await panels.get(date, risk, () => loadDayPanel(db, pool, model, date, risk, null))
+        : undefined;
+      return loadRiskContext(db, pool, model, date, betaSymbols, [], risk, held);
+    })(),
   ]);
   const day = analysePortfolio(
     0,

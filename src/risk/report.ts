@@ -3,10 +3,11 @@ import type { FactorModel } from '../factors/model.ts';
 import type { PositionValue } from '../portfolios/valuation.ts';
 import { attributeDay } from './attribution.ts';
 import { factorHedge, hedgeOperator, marketHedge, type HedgeOperator } from './hedges.ts';
+import { loadDayPanel, type DayPanel } from './day-panel.ts';
 import { DEFAULT_HALF_LIFE, marketProxy, runRiskModel } from './model.ts';
 import { portfolioRisk, riskDollars, type PortfolioRisk, type RiskLookup } from './portfolio.ts';
 import { loadScenarios, type Scenario } from './scenarios.ts';
-import { loadClosesOn, loadExposuresOn, loadReturnHistory, loadRiskInputs, loadRiskModel } from './store.ts';
+import { loadExposuresOn, type ReturnHistory } from './store.ts';
 import { resolveHistorical, resolveShock, stressPnl, symbolReturn, type ResolvedScenario } from './stress.ts';
 import type { AttributionDay, RiskDay, RiskModel, RiskReport, StressRow } from './types.ts';
 import { historicalVar, hypotheticalPnl, parametricVar } from './var.ts';
@@ -19,8 +20,7 @@ export type { AttributionDay, HedgeReport, RiskDay, RiskReport, StressRow, VarRe
  * exposures), then compute each portfolio from its valued positions. The shapes are the API's.
  */
 
-/** Trading days of the historical VaR sample. */
-export const HISTORICAL_DAYS = 250;
+export { HISTORICAL_DAYS } from './day-panel.ts';
 
 export interface RiskSettings {
   halfLife: number;
@@ -51,7 +51,7 @@ export interface RiskContext {
   market: string;
   /** The factor hedge over the seven proxies that have betas, formed once for the run. */
   hedge: HedgeOperator;
-  history: { dates: string[]; returns: Map<string, Float64Array> };
+  history: ReturnHistory;
   scenarios: { resolved: ResolvedScenario; moves: Map<string, number | undefined> }[];
   /** The factors' returns on D (attribution). */
   factorReturns: Float64Array;
@@ -60,10 +60,10 @@ export interface RiskContext {
 }
 
 /**
- * Everything the risk reports of `date` need, in a handful of bulk reads: the risk model (computed
- * and stored here when the day has none yet), betas and specific vols of every symbol held plus the
- * proxies, `HISTORICAL_DAYS` returns of the same, the scenario windows' closes, and the exposures of
- * the previous trading day. Null when no risk model can be formed.
+ * Everything the risk reports of `date` need: the day's panel (risk model, betas and specific vols
+ * of every symbol held plus the proxies, `HISTORICAL_DAYS` returns of the same, the scenario
+ * windows' closes), read here in bulk or given (a panel held in memory), and the exposures of the
+ * previous trading day. Null when no risk model can be formed.
  */
 export async function loadRiskContext(
   db: Parameters<typeof runRiskModel>[0],
@@ -73,42 +73,43 @@ export async function loadRiskContext(
   betaSymbols: readonly string[],
   portfolioIds: readonly number[],
   settings: RiskSettings = DEFAULT_RISK_SETTINGS,
+  held?: DayPanel | null,
 ): Promise<RiskContext | null> {
-  let riskModel = await loadRiskModel(pool, date, settings.halfLife, true);
-  if (!riskModel) {
-    await runRiskModel(db, pool, { date, halfLife: settings.halfLife });
-    riskModel = await loadRiskModel(pool, date, settings.halfLife, true);
-  }
-  if (!riskModel) return null;
-  const market = marketProxy(model);
-  const symbols = [...new Set([...betaSymbols, ...riskModel.proxies, settings.benchmark, market])];
-  const scenarios = settings.scenarios ?? loadScenarios();
-  const windowDates = scenarios.flatMap((s) => (s.kind === 'historical' ? [s.start, s.end] : []));
-  const [inputs, history, closes] = await Promise.all([
-    loadRiskInputs(pool, date, riskModel.factors, symbols),
-    loadReturnHistory(pool, model.settings.calendarSymbol, date, HISTORICAL_DAYS, symbols),
-    loadClosesOn(pool, symbols, windowDates),
-  ]);
-  const prevDate = history.dates.length > 1 ? history.dates[history.dates.length - 2]! : undefined;
-  const previous = prevDate ? await loadExposuresOn(pool, prevDate, portfolioIds) : new Map();
+  const panel = held !== undefined ? held : await loadDayPanel(db, pool, model, date, settings, betaSymbols);
+  if (!panel) return null;
+  const h = panel.history;
+  const prevDate = h.dates.length > 1 ? h.dates[h.dates.length - 2]! : undefined;
+  const previous =
+    prevDate && portfolioIds.length > 0 ? await loadExposuresOn(pool, prevDate, portfolioIds) : new Map();
+  return riskContextOf(model, panel, betaSymbols, previous);
+}
 
+/** The risk context of the symbols `betaSymbols` over a day's panel (pure). */
+export function riskContextOf(
+  model: FactorModel,
+  panel: DayPanel,
+  betaSymbols: readonly string[],
+  previous: RiskContext['previous'],
+): RiskContext {
+  const { riskModel, history, betas, specific, closes, settings } = panel;
+  const market = marketProxy(model);
   const lookup: RiskLookup = {
     factors: riskModel.factors,
     covariance: riskModel.covariance,
-    betas: (s) => inputs.betas.get(s),
-    specificVol: (s) => inputs.specific.get(s),
+    betas: (s) => betas.get(s),
+    specificVol: (s) => specific.get(s),
   };
   const last = history.dates.length - 1;
   const factorReturns = Float64Array.from(riskModel.factorProxies, (p) =>
-    last >= 0 && history.dates[last] === date ? (history.returns.get(p)?.[last] ?? NaN) : NaN,
+    last >= 0 && history.dates[last] === panel.date ? (history.bySymbol.get(p)?.[last] ?? NaN) : NaN,
   );
-  const resolved = scenarios.map((s) =>
+  const resolved = panel.scenarios.map((s) =>
     s.kind === 'shock'
       ? resolveShock(s, riskModel)
       : resolveHistorical(s, riskModel, betaSymbols, (sym, d) => closes.get(`${sym} ${d}`)),
   );
   return {
-    date,
+    date: panel.date,
     riskModel,
     settings,
     lookup,
@@ -116,7 +117,7 @@ export async function loadRiskContext(
     hedge: hedgeOperator(
       riskModel.covariance,
       riskModel.proxies.flatMap((p) => {
-        const b = inputs.betas.get(p);
+        const b = betas.get(p);
         return b && !b.some(Number.isNaN) ? [{ symbol: p, betas: b }] : [];
       }),
       riskModel.factors.length,
@@ -126,7 +127,7 @@ export async function loadRiskContext(
       resolved: r,
       // each symbol's scenario return, worked out once for all portfolios
       moves: new Map(
-        r.status === 'applied' ? betaSymbols.map((s) => [s, symbolReturn(r, s, inputs.betas.get(s))]) : [],
+        r.status === 'applied' ? betaSymbols.map((s) => [s, symbolReturn(r, s, betas.get(s))]) : [],
       ),
     })),
     factorReturns,
@@ -169,7 +170,7 @@ export function computeRiskDay(
     if (w !== null) weights.set(h.value.betaSymbol, (weights.get(h.value.betaSymbol) ?? 0) + w);
   }
   const days = ctx.history.dates.length;
-  const pnl = hypotheticalPnl(weights, equity, days, (s) => ctx.history.returns.get(s));
+  const pnl = hypotheticalPnl(weights, equity, days, (s) => ctx.history.bySymbol.get(s));
 
   const stressPositions = held.map((h) => ({
     symbol: h.value.betaSymbol,

@@ -180,6 +180,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.body.equity,
         'symbol',
         riskSettings(config),
+        app.deps.panels,
       ).catch((e: Error) => {
         // The one refusal of the request's own making; anything else (a database error) is not a 400.
         if (e.message.startsWith('no trading day'))
