@@ -83,12 +83,11 @@ function benchmarkBook(
   ref: BenchmarkRef,
   factorCount: number,
   inputs: ActiveInputs,
-  days: ReadonlyMap<number, PortfolioDay>,
+  books: ReadonlyMap<number, Book>,
 ): Parameters<typeof activeNumbers>[2] | null {
   if ('portfolio_id' in ref) {
-    const day = days.get(ref.portfolio_id);
-    if (!day) return null;
-    const b = bookOf(day);
+    const b = books.get(ref.portfolio_id);
+    if (!b) return null;
     return { exposures: b.exposures, weights: b.positions, dailyReturn: b.dailyReturn };
   }
   return {
@@ -116,6 +115,8 @@ export function computeActive(
 ): ActiveResult {
   const names = model.factors.map((f) => f.name);
   const byId = new Map(days.map((d) => [d.portfolioId, d]));
+  // each day's book once: it serves its own numbers, the portfolios benchmarked to it and its limits
+  const books = new Map(days.map((d) => [d.portfolioId, bookOf(d)]));
   const edges = new Map<number, number | null>(
     days.map((d) => {
       const b = inputs.benchmarks.get(d.portfolioId);
@@ -127,8 +128,8 @@ export function computeActive(
   for (const id of benchmarkOrder(edges)) {
     const day = byId.get(id)!;
     const ref = inputs.benchmarks.get(id) ?? { symbol: 'SPY' };
-    const bench = benchmarkBook(ref, names.length, inputs, byId);
-    const book = bookOf(day);
+    const bench = benchmarkBook(ref, names.length, inputs, books);
+    const book = books.get(id)!;
     const numbers = bench
       ? activeNumbers(names, book, bench, lookup ?? NO_RISK)
       : {
@@ -141,7 +142,7 @@ export function computeActive(
     active.set(id, { portfolioId: id, benchmark: ref, ...numbers });
     const limits = inputs.limits.get(id);
     if (limits?.length)
-      breaches.set(id, checkLimits(limits, limitInputs(names, day, numbers, risks.get(id))));
+      breaches.set(id, checkLimits(limits, limitInputs(names, day, numbers, risks.get(id), book)));
   }
   return { active, breaches };
 }
@@ -151,6 +152,7 @@ export function limitInputs(
   day: PortfolioDay,
   numbers: { activeExposures: Record<string, number | null>; trackingError: number | null },
   risk: RiskDay | undefined,
+  book: Book = bookOf(day),
 ): LimitInputs {
   return {
     exposures: Object.fromEntries(names.map((n, i) => [n, day.exposure.exposure[i]!])),
@@ -158,7 +160,7 @@ export function limitInputs(
     totalRisk: risk?.risk.total_risk ?? null,
     trackingError: numbers.trackingError,
     var: risk ? { parametric: risk.var.parametric, historical: risk.var.historical } : null,
-    weights: bookOf(day).positions.map((p) => p.weight),
+    weights: book.positions.map((p) => p.weight),
   };
 }
 

@@ -55,6 +55,71 @@ export function riskWeights(book: Book['positions'], m: RiskLookup): Map<string,
   return v;
 }
 
+/**
+ * Summed weights per symbol in `diff` (the book's symbols first, in book order, then the benchmark's
+ * own), each symbol's betas and specific variance looked up once: the stage calls this for every
+ * portfolio, and repeated string-keyed lookups per position were most of its cost.
+ */
+interface Resolved {
+  index: Map<string, number>;
+  symbols: string[];
+  betas: Float64Array[];
+  variance: number[];
+  /** Σ weights of the book (v_s) and of the benchmark (b_s), 0 where a side does not hold s. */
+  v: number[];
+  b: number[];
+  inBook: boolean[];
+  inBench: boolean[];
+  /** Indexes of the benchmark's symbols in the order it holds them. */
+  held: number[];
+}
+
+function resolve(book: Book['positions'], bench: Book['positions'], m: RiskLookup): Resolved {
+  const r: Resolved = {
+    index: new Map(),
+    symbols: [],
+    betas: [],
+    variance: [],
+    v: [],
+    b: [],
+    inBook: [],
+    inBench: [],
+    held: [],
+  };
+  const add = (positions: Book['positions'], side: 'v' | 'b') => {
+    for (const p of positions) {
+      if (p.weight === null) continue;
+      let i = r.index.get(p.symbol);
+      if (i === undefined) {
+        const beta = m.betas(p.symbol);
+        if (beta === undefined || beta.some(Number.isNaN)) continue;
+        const sv = m.specificVol(p.symbol);
+        if (sv === undefined) continue;
+        i = r.symbols.length;
+        r.index.set(p.symbol, i);
+        r.symbols.push(p.symbol);
+        r.betas.push(beta);
+        r.variance.push(sv ** 2);
+        r.v.push(0);
+        r.b.push(0);
+        r.inBook.push(false);
+        r.inBench.push(false);
+      }
+      if (side === 'v') {
+        r.v[i] = r.v[i]! + p.weight;
+        r.inBook[i] = true;
+      } else {
+        if (!r.inBench[i]) r.held.push(i);
+        r.b[i] = r.b[i]! + p.weight;
+        r.inBench[i] = true;
+      }
+    }
+  };
+  add(book, 'v');
+  add(bench, 'b');
+  return r;
+}
+
 export function activeNumbers(
   factorNames: readonly string[],
   book: Book,
@@ -71,35 +136,57 @@ export function activeNumbers(
       ? book.dailyReturn - benchmark.dailyReturn
       : null;
 
-  const v = riskWeights(book.positions, m);
-  const b = riskWeights(benchmark.weights, m);
+  const r = resolve(book.positions, benchmark.weights, m);
+  const n = r.symbols.length;
   const empty = { factors: [], symbols: [], positions: [], benchmark: [] };
   // a benchmark the model cannot count (no betas or specific volatility) has no tracking error
-  if (benchmark.weights.some((w) => w.weight !== null) && b.size === 0)
+  if (benchmark.weights.some((w) => w.weight !== null) && r.held.length === 0)
     return { activeExposures, trackingError: null, activeReturn, contributions: empty };
 
   const k = m.factors.length;
-  const diff = new Map<string, number>();
-  for (const [s, w] of v) diff.set(s, w);
-  for (const [s, w] of b) diff.set(s, (diff.get(s) ?? 0) - w);
+  // active weight v_s − b_s, in the order of the symbols (book first, then the benchmark's own)
+  const diff = new Float64Array(n);
+  for (let i = 0; i < n; i++) diff[i] = r.inBench[i] ? r.v[i]! - r.b[i]! : r.v[i]!;
   const a = new Float64Array(k);
-  for (const [s, d] of diff) {
-    const beta = m.betas(s)!;
+  for (let i = 0; i < n; i++) {
+    const beta = r.betas[i]!;
+    const d = diff[i]!;
     for (let j = 0; j < k; j++) a[j]! += d * beta[j]!;
   }
   const sa = matVec(m.covariance, k, k, a);
   let te2 = 0;
   for (let j = 0; j < k; j++) te2 += a[j]! * sa[j]!;
-  for (const [s, d] of diff) te2 += d * d * m.specificVol(s)! ** 2;
+  for (let i = 0; i < n; i++) te2 += diff[i]! * diff[i]! * r.variance[i]!;
   const te = Math.sqrt(te2);
   const per = (c: number) => (te > 0 ? c / te : 0);
-  const marginal = (s: string) => {
-    const beta = m.betas(s)!;
-    let r = 0;
-    for (let j = 0; j < k; j++) r += beta[j]! * sa[j]!;
-    return r + diff.get(s)! * m.specificVol(s)! ** 2;
-  };
-  const counted = book.positions.filter((p) => p.weight !== null && v.has(p.symbol));
+  const marginal = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const beta = r.betas[i]!;
+    let x = 0;
+    for (let j = 0; j < k; j++) x += beta[j]! * sa[j]!;
+    marginal[i] = x + diff[i]! * r.variance[i]!;
+  }
+  const symbols: ActiveNumbers['contributions']['symbols'] = [];
+  for (let i = 0; i < n; i++) {
+    const d = diff[i]!;
+    symbols.push({ symbol: r.symbols[i]!, active_weight: d, contribution: per(d * d * r.variance[i]!) });
+  }
+  const held = r.held.map((i) => {
+    const w = r.b[i]!;
+    return { symbol: r.symbols[i]!, weight: w, contribution: per(-w * marginal[i]!) };
+  });
+  const positions: ActiveNumbers['contributions']['positions'] = [];
+  for (const p of book.positions) {
+    if (p.weight === null) continue;
+    const i = r.index.get(p.symbol);
+    if (i === undefined || !r.inBook[i]) continue;
+    positions.push({
+      position_id: p.positionId,
+      symbol: p.symbol,
+      weight: p.weight,
+      contribution: per(p.weight * marginal[i]!),
+    });
+  }
   return {
     activeExposures,
     trackingError: te,
@@ -110,22 +197,9 @@ export function activeNumbers(
         active_exposure: a[j]!,
         contribution: per(a[j]! * sa[j]!),
       })),
-      symbols: [...diff].map(([symbol, d]) => ({
-        symbol,
-        active_weight: d,
-        contribution: per(d * d * m.specificVol(symbol)! ** 2),
-      })),
-      positions: counted.map((p) => ({
-        position_id: p.positionId,
-        symbol: p.symbol,
-        weight: p.weight!,
-        contribution: per(p.weight! * marginal(p.symbol)),
-      })),
-      benchmark: [...b].map(([symbol, w]) => ({
-        symbol,
-        weight: w,
-        contribution: per(-w * marginal(symbol)),
-      })),
+      symbols,
+      positions,
+      benchmark: held,
     },
   };
 }
