@@ -43,18 +43,6 @@ export interface ActiveNumbers {
   };
 }
 
-/** Summed weight per symbol of the positions the risk model can count (betas and specific vol). */
-export function riskWeights(book: Book['positions'], m: RiskLookup): Map<string, number> {
-  const v = new Map<string, number>();
-  for (const p of book) {
-    if (p.weight === null) continue;
-    const b = m.betas(p.symbol);
-    if (b === undefined || b.some(Number.isNaN) || m.specificVol(p.symbol) === undefined) continue;
-    v.set(p.symbol, (v.get(p.symbol) ?? 0) + p.weight);
-  }
-  return v;
-}
-
 /**
  * Summed weights per symbol in `diff` (the book's symbols first, in book order, then the benchmark's
  * own), each symbol's betas and specific variance looked up once: the stage calls this for every
