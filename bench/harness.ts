@@ -68,7 +68,7 @@ export function writeGeneratedUniverse(
   days?: number,
 ): { file: string; dates: string[]; stocks: string[]; lastClose: Map<string, number> } {
   const m = generateDemoMarket({ stocks, ...(days ? { days } : {}) });
-  const file = path.join(tmpdir(), `fu-bench-${stocks}-${m.dates.length}.csv`);
+  const file = path.join(scratchFolder('fu-bench-market-'), `${stocks}-${m.dates.length}.csv`);
   const lines: string[] = ['symbol,date,close'];
   m.symbols.forEach((s, i) => m.dates.forEach((d, t) => lines.push(`${s},${d},${m.closes[i]![t]}`)));
   writeFileSync(file, lines.join('\n'));

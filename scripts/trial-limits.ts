@@ -4,10 +4,11 @@
  * ../shared/data/sp500 (read in place, never copied), the batch over the last trading days, then
  * through the HTTP API what a user does: set a benchmark, read active exposures and their history,
  * add limits, run the days again, read the breaches, download both reports (checked with pdfinfo).
- * With --shots the same app is photographed in Chromium into docs/screenshots/*-KIND.png.
+ * With --shots the same app is photographed in Chromium into docs/screenshots/*-KIND.png. The two
+ * reports are written to --out DIR when given (kept), else to the run's scratch folder (removed).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildServer } from '../src/api/server.ts';
@@ -26,10 +27,12 @@ import { createUser } from '../src/users/users.ts';
 
 const kind = process.argv[2];
 if (kind !== 'demo' && kind !== 'sp500') {
-  console.error('usage: scripts/trial-limits.ts demo|sp500 [--shots]');
+  console.error('usage: scripts/trial-limits.ts demo|sp500 [--shots] [--out DIR]');
   process.exit(2);
 }
 const shots = process.argv.includes('--shots');
+const outAt = process.argv.indexOf('--out');
+const outDir = outAt > 0 ? process.argv[outAt + 1] : undefined;
 const DAYS = Number(process.env.TRIAL_DAYS ?? 30);
 const SHARED = path.resolve('..', 'shared', 'data', 'sp500');
 const SECRET = 'trial-secret-of-enough-length-0123456789';
@@ -155,9 +158,8 @@ try {
   const states = await json<{ limits: unknown[] }>(`/portfolios/${id}/limits`);
   console.log(`limits listed: ${states.limits.length}`);
 
-  const out = path.join(tmpdir(), `trial-limits-${kind}`);
-  rmSync(out, { recursive: true, force: true });
-  execFileSync('mkdir', ['-p', out]);
+  const out = outDir ?? path.join(scratch, 'reports');
+  mkdirSync(out, { recursive: true });
   for (const ext of ['pdf', 'xlsx'] as const) {
     t0 = performance.now();
     const buf = Buffer.from(await (await call(`/portfolios/${id}/report.${ext}`)).arrayBuffer());
