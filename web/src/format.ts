@@ -50,6 +50,9 @@ export const fmtPct = (x: number | null | undefined, digits = 2) => (ok(x) ? pct
 export const fmtSig = (x: number | null | undefined) => (ok(x) ? sig4.format(x) : dash);
 export const fmtUsd = (x: number | null | undefined) => (ok(x) ? usd0.format(x) : dash);
 export const fmtPrice = (x: number | null | undefined) => (ok(x) ? usd2.format(x) : dash);
+/** A limit's bound or value in its metric's unit: VaR in dollars, the others as plain numbers. */
+export const fmtLimit = (metric: string | undefined, x: number | null) =>
+  x === null ? '' : metric === 'var' ? fmtUsd(x) : x.toFixed(4);
 const axisUsd = new Intl.NumberFormat('en-US', {
   notation: 'compact',
   maximumSignificantDigits: 3,

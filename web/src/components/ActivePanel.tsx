@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, ApiError, qs } from '../api.ts';
 import { Chart, timeSeriesOption } from './Chart.tsx';
 import { Empty, Failed, Loading } from './States.tsx';
-import { fmtPct, fmtUsd } from '../format.ts';
+import { fmtLimit, fmtPct } from '../format.ts';
 import { useApi } from '../useApi.ts';
 
 /**
@@ -36,10 +36,6 @@ interface Breach {
   lower: number | null;
   upper: number | null;
 }
-const f4 = (x: number) => x.toFixed(4);
-/** A limit's bound or value in its metric's unit: VaR in dollars, the others as plain numbers. */
-const inUnit = (metric: string | undefined, x: number | null) =>
-  x === null ? '' : metric === 'var' ? fmtUsd(x) : f4(x);
 const METRICS = ['exposure', 'active_exposure', 'total_risk', 'tracking_error', 'var', 'max_position_weight'];
 
 export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
@@ -252,8 +248,8 @@ export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
                     {l.factor ? ` ${l.factor}` : ''}
                     {l.method ? ` ${l.method} ${fmtPct(l.confidence ?? 0, 0)}` : ''}
                   </td>
-                  <td className="num">{inUnit(l.metric, l.lower)}</td>
-                  <td className="num">{inUnit(l.metric, l.upper)}</td>
+                  <td className="num">{fmtLimit(l.metric, l.lower)}</td>
+                  <td className="num">{fmtLimit(l.metric, l.upper)}</td>
                   <td>
                     <button
                       type="button"
@@ -351,9 +347,9 @@ export function ActivePanel({ id, asOf }: { id: number; asOf?: string }) {
                   <tr key={`${x.limit_id} ${x.date}`}>
                     <td className="text">{x.date}</td>
                     <td className="text">{x.name}</td>
-                    <td className="num">{inUnit(metricOf.get(x.limit_id), x.value)}</td>
-                    <td className="num">{inUnit(metricOf.get(x.limit_id), x.lower)}</td>
-                    <td className="num">{inUnit(metricOf.get(x.limit_id), x.upper)}</td>
+                    <td className="num">{fmtLimit(metricOf.get(x.limit_id), x.value)}</td>
+                    <td className="num">{fmtLimit(metricOf.get(x.limit_id), x.lower)}</td>
+                    <td className="num">{fmtLimit(metricOf.get(x.limit_id), x.upper)}</td>
                   </tr>
                 ))}
               </tbody>

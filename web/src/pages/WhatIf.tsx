@@ -4,7 +4,7 @@ import { ExposureBars, type Exposure } from '../components/ExposureBars.tsx';
 import { Empty, Failed } from '../components/States.tsx';
 import { StressTable, type StressResult } from '../components/StressTable.tsx';
 import { VarTable } from '../components/VarTable.tsx';
-import { fmtNum, fmtPct, fmtPrice, fmtUsd } from '../format.ts';
+import { fmtLimit, fmtNum, fmtPct, fmtPrice, fmtUsd } from '../format.ts';
 import { useApi } from '../useApi.ts';
 
 /** An editable position: text as typed, converted when the book is sent. */
@@ -540,17 +540,13 @@ function WhatIfResults({ result }: { result: Result }) {
   );
 }
 
-/** A bound or a value in the unit of its metric: VaR in dollars, the others as plain numbers. */
-const limitNum = (metric: string, x: number | null) =>
-  x === null ? '' : metric === 'var' ? fmtUsd(x) : x.toFixed(4);
-
 /** Both bounds in one cell: "-0.5000 to 0.5000", "≤ $40,000" or "≥ 0.1000". */
 const bounds = (l: LimitState) =>
   l.lower !== null && l.upper !== null
-    ? `${limitNum(l.metric, l.lower)} to ${limitNum(l.metric, l.upper)}`
+    ? `${fmtLimit(l.metric, l.lower)} to ${fmtLimit(l.metric, l.upper)}`
     : l.upper !== null
-      ? `≤ ${limitNum(l.metric, l.upper)}`
-      : `≥ ${limitNum(l.metric, l.lower)}`;
+      ? `≤ ${fmtLimit(l.metric, l.upper)}`
+      : `≥ ${fmtLimit(l.metric, l.lower)}`;
 
 /** A limit's metric in a few words (the half-width panel has no room for `active_exposure Market Beta`). */
 const metricLabel = (l: LimitState) =>
@@ -597,7 +593,7 @@ function WhatIfLimits({ limits }: { limits: LimitState[] }) {
                 <tr key={l.id} className={l.breached ? 'breached' : ''}>
                   <td className="text">{l.name}</td>
                   <td className="text">{metricLabel(l)}</td>
-                  <td className="num">{l.value === null ? '—' : limitNum(l.metric, l.value)}</td>
+                  <td className="num">{l.value === null ? '—' : fmtLimit(l.metric, l.value)}</td>
                   <td className="num">{bounds(l)}</td>
                   <td className="text">
                     {l.breached ? (
