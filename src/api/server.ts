@@ -111,11 +111,9 @@ export async function buildServer(
     app.addHook('onReady', () => served.start());
     app.addHook('onClose', () => served.stop());
   }
-  if (!deps.accounts) {
-    const { db } = deps;
-    deps = { ...deps, accounts: new AccountCache(config.authCacheMs, (id) => accountById(db, id)) };
-  }
-  const accounts = deps.accounts!;
+  const { db } = deps;
+  const accounts = deps.accounts ?? new AccountCache(config.authCacheMs, (id) => accountById(db, id));
+  deps = { ...deps, accounts };
   app.decorate('deps', deps);
   // Beyond this many open sockets, node closes a new one at once: file descriptors stay for the
   // clients already connected (and for the database pool).
