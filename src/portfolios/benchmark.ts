@@ -43,11 +43,7 @@ export interface ActiveNumbers {
   };
 }
 
-/**
- * Summed weights per symbol in `diff` (the book's symbols first, in book order, then the benchmark's
- * own), each symbol's betas and specific variance looked up once: the stage calls this for every
- * portfolio, and repeated string-keyed lookups per position were most of its cost.
- */
+/** The symbols of a book and its benchmark that the risk model counts, each resolved once. */
 interface Resolved {
   index: Map<string, number>;
   symbols: string[];
@@ -62,6 +58,11 @@ interface Resolved {
   held: number[];
 }
 
+/**
+ * Summed weights per symbol (the book's symbols first, in book order, then the benchmark's own),
+ * each symbol's betas and specific variance looked up once: the stage calls this for every
+ * portfolio, and repeated string-keyed lookups per position were most of its cost.
+ */
 function resolve(book: Book['positions'], bench: Book['positions'], m: RiskLookup): Resolved {
   const r: Resolved = {
     index: new Map(),
@@ -134,7 +135,7 @@ export function activeNumbers(
   const k = m.factors.length;
   // active weight v_s − b_s, in the order of the symbols (book first, then the benchmark's own)
   const diff = new Float64Array(n);
-  for (let i = 0; i < n; i++) diff[i] = r.inBench[i] ? r.v[i]! - r.b[i]! : r.v[i]!;
+  for (let i = 0; i < n; i++) diff[i] = r.v[i]! - r.b[i]!;
   const a = new Float64Array(k);
   for (let i = 0; i < n; i++) {
     const beta = r.betas[i]!;
