@@ -76,6 +76,8 @@ const dayDiff = (later: string, earlier: string): number =>
 export interface SymbolHistory {
   /** Trading days (the calendar symbol's dates), oldest first, ending on D. */
   days: string[];
+  /** Calendar days from each of `days` to D (D − d), for the windows' `D − d < window` test. */
+  age: number[];
   /** Daily return of each symbol on each day (C_t / C_prev − 1), NaN where either close is missing. */
   returns: Map<string, number[]>;
   /** Close of each symbol on D, if any. */
@@ -90,7 +92,10 @@ export interface SymbolHistory {
 interface BlockCloses {
   /** The calendar symbol's dates, oldest first. */
   calendar: string[];
-  closes: Map<string, Map<string, number>>;
+  /** Each calendar date as a day number (days since 1970-01-01). */
+  dayNumber: number[];
+  /** Each symbol's close on each calendar date (NaN where it has none); closes off the calendar are not kept. */
+  closes: Map<string, Float64Array>;
 }
 
 async function loadBlockCloses(
@@ -108,13 +113,19 @@ async function loadBlockCloses(
       ORDER BY date`,
     [[...new Set([calendar, ...symbols])], last, calendar, first, windowDays],
   );
-  const closes = new Map<string, Map<string, number>>();
+  const days = rows.filter((r) => r.symbol === calendar).map((r) => r.date);
+  const slot = new Map(days.map((d, t) => [d, t]));
+  // The old system looked each close up by date; an array per symbol on the calendar's positions
+  // reads the same closes without a string lookup per symbol, day and window.
+  const closes = new Map<string, Float64Array>();
   for (const r of rows) {
-    let m = closes.get(r.symbol);
-    if (!m) closes.set(r.symbol, (m = new Map()));
-    m.set(r.date, r.close);
+    const t = slot.get(r.date);
+    if (t === undefined) continue;
+    let c = closes.get(r.symbol);
+    if (!c) closes.set(r.symbol, (c = new Float64Array(days.length).fill(NaN)));
+    c[t] = r.close;
   }
-  return { calendar: [...(closes.get(calendar)?.keys() ?? [])], closes };
+  return { calendar: days, dayNumber: days.map((d) => Date.parse(`${d}T00:00:00Z`) / DAY_MS), closes };
 }
 
 /** ISO date `days` calendar days before `iso`. */
@@ -142,22 +153,17 @@ function historyOn(
       break;
     }
   const days = end < 0 ? [] : cal.slice(start, end + 1);
+  const age = days.map((_, t) => block.dayNumber[end]! - block.dayNumber[start + t]!);
   const returns = new Map<string, number[]>();
   const closeOnD = new Map<string, number>();
   for (const s of symbols) {
-    const c = block.closes.get(s) ?? new Map<string, number>();
-    returns.set(
-      s,
-      days.map((d, t) => {
-        const now = c.get(d);
-        const before = t > 0 ? c.get(days[t - 1]!) : undefined;
-        return now !== undefined && before !== undefined ? now / before - 1 : NaN;
-      }),
-    );
-    const last = c.get(date);
-    if (last !== undefined) closeOnD.set(s, last);
+    const c = block.closes.get(s);
+    const r = new Array<number>(days.length).fill(NaN);
+    if (c) for (let t = 1; t < days.length; t++) r[t] = c[start + t]! / c[start + t - 1]! - 1;
+    returns.set(s, r);
+    if (c && end >= 0 && !Number.isNaN(c[end]!)) closeOnD.set(s, c[end]!);
   }
-  return { days, returns, closeOnD };
+  return { days, age, returns, closeOnD };
 }
 
 /**
@@ -170,8 +176,7 @@ export function symbolBetas(
   factors: readonly FactorRow[],
   s: LegacySettings,
 ): Omit<LegacyRow, 'positionId' | 'portfolioId' | 'symbol' | 'betaSymbol' | 'delta'>[] {
-  const D = h.days.at(-1)!;
-  const inWindow = (w: number) => h.days.map((d) => dayDiff(D, d) < w);
+  const inWindow = (w: number) => h.age.map((a) => a < w);
   const y = h.returns.get(symbol)!;
   const out: Omit<LegacyRow, 'positionId' | 'portfolioId' | 'symbol' | 'betaSymbol' | 'delta'>[] = [];
   const ok = (v: number) => !Number.isNaN(v);
@@ -316,7 +321,7 @@ export async function computeLegacyBlock(
         const spot = h.closeOnD.get(betaSymbol);
         if (spot === undefined) continue; // no underlying price on D: no delta, no row
         const y = h.returns.get(betaSymbol)!;
-        const windowReturns = y.filter((r, t) => dayDiff(date, h.days[t]!) < volWindow && !Number.isNaN(r));
+        const windowReturns = y.filter((r, t) => h.age[t]! < volWindow && !Number.isNaN(r));
         const vol = p.implied_volatility ?? plainRealizedVol(windowReturns) ?? s.fallbackVol;
         const call = p.position_type === 'LC' || p.position_type === 'SC';
         const years = dayDiff(p.expiration_date!, date) / 365;
