@@ -42,6 +42,8 @@ const WRITTEN = [
 
 const SP500 = path.resolve('..', 'shared', 'data', 'sp500');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Worker loops: as `batch backfill` runs by default (FU_WORKER_CONCURRENCY), unless BENCH_CONCURRENCY says. */
+const LOOPS = Number(process.env.BENCH_CONCURRENCY ?? loadConfig({}).workerConcurrency);
 
 const { server, done } = await benchServer();
 try {
@@ -89,7 +91,7 @@ try {
       d,
       { ...loadConfig({}), dualWrite: process.env.FU_DUAL_WRITE !== 'false' },
       { from: '2024-01-01', to: '2024-12-31', kind: 'backfill' },
-      { concurrency: Number(process.env.BENCH_CONCURRENCY ?? 1) },
+      { concurrency: LOOPS },
     );
     total.push(performance.now() - t0);
     dates = outcome.days;
@@ -116,7 +118,7 @@ try {
   const dual = process.env.FU_DUAL_WRITE !== 'false';
   printTable(
     `Backfill of 2024 (${dates} trading days), 558 symbols + 3 demo portfolios, all stages, dual-write ${dual ? 'on' : 'off'}, ` +
-      `${process.env.BENCH_CONCURRENCY ?? 1} worker loop(s) (${RUNS} runs); load average ${await loadAverage()}`,
+      `${LOOPS} worker loop(s) (${RUNS} runs); load average ${await loadAverage()}`,
     [
       {
         name: 'whole year',

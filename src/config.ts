@@ -158,7 +158,9 @@ const DEFAULTS: Config = {
   blockDays: 21,
   schedule: undefined,
   scheduleTimeZone: 'UTC',
-  workerConcurrency: 1,
+  // two jobs at once: while one waits on PostgreSQL (reads, COPY) the other computes, so a backfill
+  // keeps both of a small machine's cores busy (2024's backfill: 32.8 s with one, 21.2 s with two)
+  workerConcurrency: 2,
   jobExpireSeconds: 30,
   riskHalfLife: 63,
   benchmark: 'SPY',
