@@ -30,21 +30,25 @@ export class BlockPanels implements PanelReads {
   private from: string | null = null;
   /** Symbols whose closes were read (those with no closes in the window too). */
   private readonly held = new Set<string>();
-  private readonly windowCloses = new Map<string, number>();
-  private windowDates: readonly string[] | null = null;
-  private readonly windowHeld = new Set<string>();
+  private readonly scenarioCloses = new Map<string, number>();
+  private scenarioDates: readonly string[] | null = null;
+  private readonly scenarioHeld = new Set<string>();
   /** Reads run one after another, so that two days' requests never read a symbol twice. */
   private pending: Promise<unknown> = Promise.resolve();
   /** Reads of the block's closes so far (one, unless a later day added symbols). */
   reads = 0;
 
-  /** `days`: the block's trading days, in order; `settings`: the risk settings of the run. */
+  /**
+   * `days`: the block's trading days, in order; `settings`: the risk settings of the run; `window`:
+   * the returns a day's history holds (other lengths are read per day).
+   */
   constructor(
     private readonly db: Parameters<typeof runRiskModel>[0],
     private readonly pool: pg.Pool,
     private readonly model: FactorModel,
     private readonly days: readonly string[],
     readonly settings: RiskSettings,
+    private readonly window = HISTORICAL_DAYS,
   ) {
     if (days.length === 0) throw new Error('a block has at least one day');
   }
@@ -61,7 +65,7 @@ export class BlockPanels implements PanelReads {
     symbols: readonly string[] | null,
   ): Promise<ReturnHistory> {
     const inBlock = date >= this.days[0]! && date <= this.days.at(-1)!;
-    if (symbols === null || !inBlock || calendarSymbol !== this.calendar || days !== HISTORICAL_DAYS)
+    if (symbols === null || !inBlock || calendarSymbol !== this.calendar || days !== this.window)
       return loadReturnHistory(this.pool, calendarSymbol, date, days, symbols);
     const m = await this.hold(symbols);
     const end = m.dates.indexOf(date);
@@ -71,16 +75,17 @@ export class BlockPanels implements PanelReads {
   }
 
   async closesOn(symbols: readonly string[] | null, dates: readonly string[]): Promise<Map<string, number>> {
-    this.windowDates ??= dates;
-    const same = this.windowDates.length === dates.length && this.windowDates.every((d, i) => d === dates[i]);
+    this.scenarioDates ??= dates;
+    const same =
+      this.scenarioDates.length === dates.length && this.scenarioDates.every((d, i) => d === dates[i]);
     if (symbols === null || !same) return loadClosesOn(this.pool, symbols, dates);
     await this.serially(async () => {
-      const missing = symbols.filter((s) => !this.windowHeld.has(s));
+      const missing = symbols.filter((s) => !this.scenarioHeld.has(s));
       if (missing.length === 0) return;
-      for (const [k, v] of await loadClosesOn(this.pool, missing, dates)) this.windowCloses.set(k, v);
-      for (const s of missing) this.windowHeld.add(s);
+      for (const [k, v] of await loadClosesOn(this.pool, missing, dates)) this.scenarioCloses.set(k, v);
+      for (const s of missing) this.scenarioHeld.add(s);
     });
-    return this.windowCloses;
+    return this.scenarioCloses;
   }
 
   private get calendar(): string {
@@ -92,7 +97,7 @@ export class BlockPanels implements PanelReads {
     return this.serially(async () => {
       const missing = symbols.filter((s) => !this.held.has(s));
       if (missing.length > 0 || !this.closes) {
-        this.from ??= await historyStart(this.pool, this.calendar, this.days[0]!, HISTORICAL_DAYS);
+        this.from ??= await historyStart(this.pool, this.calendar, this.days[0]!, this.window);
         const read = await loadCloses(this.pool, this.calendar, this.from, this.days.at(-1)!, missing);
         this.reads++;
         this.closes = this.closes ? appendRows(this.closes, read) : read;
