@@ -159,7 +159,6 @@ export async function runPortfolios(
   const riskSymbols = [...new Set([...betaSymbols, ...(benchmarks?.symbols ?? [])])];
   if (o.panels && o.panels.settings !== (o.risk ?? DEFAULT_RISK_SETTINGS))
     throw new Error("the block's panels were made under other risk settings than the run's");
-  const panels = o.panels;
   // the risk inputs do not depend on the valuation inputs: both reads run at once
   const [{ market, sources, betasDate }, riskContext, activeInputs] = await Promise.all([
     loadInputs(pool, model, date, positions, readPath),
@@ -174,7 +173,7 @@ export async function runPortfolios(
             riskSymbols,
             ids,
             o.risk,
-            panels ? await panels.panelFor(date, riskSymbols) : undefined,
+            o.panels ? await o.panels.panelFor(date, riskSymbols) : undefined,
           ))(),
     benchmarks ? loadActiveInputs(pool, model, date, ids, benchmarks) : null,
   ]);
