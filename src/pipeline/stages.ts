@@ -14,6 +14,7 @@ import { runPortfolios } from '../portfolios/run.ts';
 import { ridgeFactors } from '../factors/model.ts';
 import { loadPanel } from '../factors/store.ts';
 import { computeRiskModel, stressProxies } from '../risk/model.ts';
+import { BlockPanels } from '../risk/block-panel.ts';
 import { riskSettings } from '../risk/report.ts';
 import { saveRiskModel } from '../risk/store.ts';
 import { refreshUniverse } from '../universe.ts';
@@ -244,6 +245,14 @@ const PORTFOLIOS: Stage = {
   run: async ({ db, pool, days, partition, config }) => {
     const portfolioIds = await portfolioShard(pool, partition);
     const risk = riskSettings(config);
+    // the 250-day returns and the scenario windows' closes read once for the block, not per day
+    const panels = new BlockPanels(
+      db,
+      pool,
+      days[0]!.model,
+      days.map((d) => d.date),
+      risk,
+    );
     let positions = 0;
     const failures: unknown[] = [];
     // Day by day: each day's equity rolls forward from the snapshot the previous day wrote.
@@ -255,12 +264,13 @@ const PORTFOLIOS: Stage = {
         readPath: config.readPath,
         maxConcurrentBatches: config.maxConcurrentBatches,
         risk,
+        panels,
       });
       positions += r.positions;
       failures.push(...r.failures);
     }
     if (failures.length > 0) throw new Error(`portfolio batches failed: ${JSON.stringify(failures)}`);
-    return { items: portfolioIds.length, details: { positions } };
+    return { items: portfolioIds.length, details: { positions, panelReads: panels.reads } };
   },
 };
 

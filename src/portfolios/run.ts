@@ -6,6 +6,7 @@ import { runLimited } from '../run-limited.ts';
 import { loadModel, volatilityWindowDays, type FactorModel } from '../factors/model.ts';
 import { tradingDayOnOrBefore } from '../market/closes.ts';
 import { loadDayPanel } from '../risk/day-panel.ts';
+import type { BlockPanels } from '../risk/block-panel.ts';
 import type { DayPanelCache } from '../risk/panel-cache.ts';
 import {
   DEFAULT_RISK_SETTINGS,
@@ -53,6 +54,11 @@ export interface PortfolioRunOptions {
   withActive?: boolean;
   /** The factor model, already loaded (the pipeline's day context); `date` is then a trading day. */
   model?: FactorModel;
+  /**
+   * The day panels of the block of days this run is one of (the portfolio stage), under the same
+   * risk settings as `risk`: the 250-day returns come from the block's one read instead of the day's.
+   */
+  panels?: BlockPanels;
 }
 
 export interface PortfolioRunResult {
@@ -149,21 +155,26 @@ export async function runPortfolios(
     o.withRisk === false || o.withActive === false
       ? null
       : await loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY');
+  // no benchmark list when the active numbers are off (bench:limits measures them that way)
+  const riskSymbols = [...new Set([...betaSymbols, ...(benchmarks?.symbols ?? [])])];
+  if (o.panels && o.panels.settings !== (o.risk ?? DEFAULT_RISK_SETTINGS))
+    throw new Error("the block's panels were made under other risk settings than the run's");
   // the risk inputs do not depend on the valuation inputs: both reads run at once
   const [{ market, sources, betasDate }, riskContext, activeInputs] = await Promise.all([
     loadInputs(pool, model, date, positions, readPath),
     o.withRisk === false
       ? null
-      : loadRiskContext(
-          db,
-          pool,
-          model,
-          date,
-          // no benchmark list when the active numbers are off (bench:limits measures them that way)
-          [...new Set([...betaSymbols, ...(benchmarks?.symbols ?? [])])],
-          ids,
-          o.risk,
-        ),
+      : (async () =>
+          loadRiskContext(
+            db,
+            pool,
+            model,
+            date,
+            riskSymbols,
+            ids,
+            o.risk,
+            o.panels ? await o.panels.panelFor(date, riskSymbols) : undefined,
+          ))(),
     benchmarks ? loadActiveInputs(pool, model, date, ids, benchmarks) : null,
   ]);
   const loadMs = performance.now() - t0;

@@ -36,8 +36,36 @@ export interface DayPanel {
 }
 
 /**
+ * Where a day panel's return history and scenario closes come from: the database, one read each per
+ * day (`databaseReads`), or a matrix held for a block of days (block-panel.ts). Either gives the
+ * same numbers for the symbols asked for; a source may hold more symbols than asked (each is looked
+ * up by name).
+ */
+export interface PanelReads {
+  /** The `days` daily returns ending on `date` (`loadReturnHistory`). */
+  history(
+    calendarSymbol: string,
+    date: string,
+    days: number,
+    symbols: readonly string[] | null,
+  ): Promise<ReturnHistory>;
+  /** Closes on the given dates, key `symbol date` (`loadClosesOn`). */
+  closesOn(symbols: readonly string[] | null, dates: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** A day's reads straight from the database. */
+export function databaseReads(pool: pg.Pool): PanelReads {
+  return {
+    history: (calendarSymbol, date, days, symbols) =>
+      loadReturnHistory(pool, calendarSymbol, date, days, symbols),
+    closesOn: (symbols, dates) => loadClosesOn(pool, symbols, dates),
+  };
+}
+
+/**
  * The day's panel in a handful of bulk reads (the risk model is computed and stored here when the
  * day has none yet). `symbols` null reads every symbol. Null when no risk model can be formed.
+ * `reads` gives the returns and scenario closes (default: the database).
  */
 export async function loadDayPanel(
   db: Parameters<typeof runRiskModel>[0],
@@ -46,6 +74,7 @@ export async function loadDayPanel(
   date: string,
   settings: RiskSettings,
   symbols: readonly string[] | null,
+  reads: PanelReads = databaseReads(pool),
 ): Promise<DayPanel | null> {
   let riskModel = await loadRiskModel(pool, date, settings.halfLife, true);
   if (!riskModel) {
@@ -60,8 +89,8 @@ export async function loadDayPanel(
   const windowDates = scenarios.flatMap((s) => (s.kind === 'historical' ? [s.start, s.end] : []));
   const [inputs, history, closes] = await Promise.all([
     loadRiskInputs(pool, date, riskModel.factors, wanted),
-    loadReturnHistory(pool, model.settings.calendarSymbol, date, HISTORICAL_DAYS, wanted),
-    loadClosesOn(pool, wanted, windowDates),
+    reads.history(model.settings.calendarSymbol, date, HISTORICAL_DAYS, wanted),
+    reads.closesOn(wanted, windowDates),
   ]);
   return {
     date,

@@ -142,7 +142,37 @@ export function returnPanel(
 ): ReturnHistory {
   const T = m.dates.length;
   const n = Math.max(0, Math.min(days, T - 1));
-  const first = T - n;
+  return returnsBetween(m, T - n, T - 1);
+}
+
+/**
+ * The returns of the `days` trading days ending on `m.dates[end]` (pure), from a matrix of closes
+ * that reaches further back and later (a block's): the same returns as `loadReturnHistory` of that
+ * date. Like its read, the window starts no earlier than the (days + 1)-th trading day back nor
+ * than the last trading day on or before `historyReach` (a calendar with gaps gives fewer returns),
+ * nor than the matrix's first day (a calendar with fewer days gives fewer returns).
+ */
+export function returnsEndingAt(
+  m: { dates: string[]; symbols: string[]; closes: Float64Array },
+  end: number,
+  days: number,
+): ReturnHistory {
+  if (!(end >= 0 && end < m.dates.length)) throw new Error(`no trading day at index ${end}`);
+  const reach = historyReach(m.dates[end]!, days);
+  let r = end;
+  while (r >= 0 && m.dates[r]! > reach) r--;
+  const start = Math.max(0, end - days, r);
+  return returnsBetween(m, end - Math.min(days, end - start) + 1, end);
+}
+
+/** Returns of the trading days `first`..`end` (each over the day before), every symbol, as one matrix. */
+function returnsBetween(
+  m: { dates: string[]; symbols: string[]; closes: Float64Array },
+  first: number,
+  end: number,
+): ReturnHistory {
+  const T = m.dates.length;
+  const n = end - first + 1;
   const returns = new Float64Array(m.symbols.length * n);
   const bySymbol = new Map<string, Float64Array>();
   m.symbols.forEach((s, i) => {
@@ -150,7 +180,36 @@ export function returnPanel(
     for (let t = 0; t < n; t++) row[t] = m.closes[i * T + first + t]! / m.closes[i * T + first + t - 1]! - 1;
     bySymbol.set(s, row);
   });
-  return { dates: m.dates.slice(first), symbols: m.symbols, returns, bySymbol };
+  return { dates: m.dates.slice(first, end + 1), symbols: m.symbols, returns, bySymbol };
+}
+
+/**
+ * The earliest calendar date a `days`-day return history ending on `date` reads: 1.6 calendar days
+ * per trading day reaches comfortably past `days` trading days.
+ */
+export function historyReach(date: string, days: number): string {
+  return addDays(date, -Math.ceil(days * 1.6) - 10);
+}
+
+/**
+ * Where the read of a `days`-day return history ending on `date` starts (the `from` of `loadCloses`):
+ * the (days + 1)-th trading day back when that is later than `historyReach`, so that the read takes no
+ * more closes than the returns need (~12 % fewer rows; the same returns either way).
+ */
+export async function historyStart(
+  pool: pg.Pool,
+  calendarSymbol: string,
+  date: string,
+  days: number,
+): Promise<string> {
+  const reach = historyReach(date, days);
+  const { rows } = await pool.query<{ d: string | null }>(
+    `SELECT min(d)::text AS d FROM (SELECT date AS d FROM market_data_cache
+      WHERE symbol = $1 AND date <= $2 ORDER BY date DESC LIMIT $3) x`,
+    [calendarSymbol, date, days + 1],
+  );
+  const first = rows[0]?.d ?? null;
+  return first !== null && first > reach ? first : reach;
 }
 
 /**
@@ -164,17 +223,7 @@ export async function loadReturnHistory(
   days: number,
   symbols: readonly string[] | null,
 ): Promise<ReturnHistory> {
-  // 1.6 calendar days per trading day reaches comfortably past `days` trading days; the read starts
-  // at the (days + 1)-th trading day back when that is later, so the panel's one big query reads no
-  // more closes than the returns need (~12 % fewer rows; the same returns either way).
-  const reach = addDays(date, -Math.ceil(days * 1.6) - 10);
-  const { rows } = await pool.query<{ d: string | null }>(
-    `SELECT min(d)::text AS d FROM (SELECT date AS d FROM market_data_cache
-      WHERE symbol = $1 AND date <= $2 ORDER BY date DESC LIMIT $3) x`,
-    [calendarSymbol, date, days + 1],
-  );
-  const first = rows[0]?.d ?? null;
-  const from = first !== null && first > reach ? first : reach;
+  const from = await historyStart(pool, calendarSymbol, date, days);
   const m = await loadCloses(pool, calendarSymbol, from, date, symbols ?? undefined);
   return returnPanel(m, days);
 }
