@@ -150,10 +150,16 @@ const FACTOR_BETAS: Stage = {
       symbols,
       force,
     );
+    // recorded after `save` returned (engine.ts): the write's time lands in the same record
+    const details: Record<string, number> = { computed: block.computed, ...block.timings };
     return {
       items: symbols.length,
-      details: { computed: block.computed, ...block.timings },
-      save: (client) => saveFactorBlock(client, block),
+      details,
+      save: async (client) => {
+        const t0 = performance.now();
+        await saveFactorBlock(client, block);
+        details.writeMs = performance.now() - t0;
+      },
     };
   },
 };
