@@ -104,6 +104,14 @@ try {
         ...(perPhase.get(`${r.stage} (${r.jobs} jobs)`) ?? []),
         r.ms,
       ]);
+    // the stages that time their own phases (details.loadMs, computeMs, writeMs…): their sums
+    const phases = await d.pool.query<{ stage: string; key: string; ms: number }>(
+      `SELECT stage, key, sum(value::float8)::float8 AS ms FROM batch_jobs, jsonb_each_text(details)
+        WHERE run_id = $1 AND key LIKE '%Ms' AND jsonb_typeof(details -> key) = 'number'
+        GROUP BY stage, key ORDER BY stage, key`,
+      [outcome.runId],
+    );
+    for (const p of phases.rows) console.log(`  ${p.stage}.${p.key}: ${(p.ms / 1000).toFixed(2)} s`);
     console.log(
       `run ${run + 1}/${RUNS}: ${dates} dates in ${(total.at(-1)! / 1000).toFixed(1)} s, ${outcome.status}`,
     );

@@ -7,19 +7,8 @@ import { loadModel, volatilityWindowDays, type FactorModel } from '../factors/mo
 import { realizedVols } from '../market/volatility.ts';
 import { loadCloses, tradingDayOnOrBefore, type ClosesMatrix } from '../market/closes.ts';
 import { refreshUniverse } from '../universe.ts';
-import { FACTOR_COLUMNS } from './columns.ts';
 import { PERIODS, symbolReturns } from './returns.ts';
-
-/** The columns `data_quality_score` counts: price, six returns, five valuation figures, the factors. */
-const SCORED = [
-  'current_price',
-  ...PERIODS,
-  'market_cap',
-  'enterprise_value',
-  'pe_ratio',
-  'ps_ratio',
-  'pb_ratio',
-];
+import { loadMetricsJoins, saveMetricsBlock } from './write.ts';
 
 export interface MetricsRunResult {
   requestedDate: string;
@@ -38,6 +27,12 @@ export interface MetricsDay {
   realizedVol: (number | null)[];
 }
 
+/** A block's computed days, and where its time went (the pipeline records these per job). */
+export interface MetricsBlock {
+  days: MetricsDay[];
+  timings: { loadMs: number; computeMs: number };
+}
+
 /**
  * Returns and realised volatility of the universe symbols listed on each of `days` (all of them, or
  * those of `only`), from one read of the closes reaching a year before the first day. Pure but for
@@ -50,7 +45,8 @@ export async function computeMetricsBlock(
   only?: readonly string[],
   /** Closes already loaded for a range reaching a year before the first day. */
   preloaded?: ClosesMatrix,
-): Promise<MetricsDay[]> {
+): Promise<MetricsBlock> {
+  let t0 = performance.now();
   const first = days[0]!;
   const last = days.at(-1)!;
   const universe = await pool.query<{ symbol: string; first_seen: string; last_seen: string }>(
@@ -68,9 +64,11 @@ export async function computeMetricsBlock(
           last,
           universe.rows.map((r) => r.symbol),
         );
+  const loadMs = performance.now() - t0;
+  t0 = performance.now();
   const rowOf = new Map(m.symbols.map((s, i) => [s, i]));
   const T = m.dates.length;
-  return days.map((date) => {
+  const computed = days.map((date) => {
     const listed = universe.rows.filter(
       (u) => u.first_seen <= date && u.last_seen >= date && rowOf.has(u.symbol),
     );
@@ -89,57 +87,13 @@ export async function computeMetricsBlock(
       realizedVol: vols.map((v) => v ?? null),
     };
   });
-}
-
-/**
- * Writes one day's `symbol_daily_metrics` in one statement that joins the company profiles and pivots
- * the symbol betas of the day; unchanged rows are not rewritten. Returns the rows written.
- */
-export async function saveMetricsDay(
-  client: pg.ClientBase,
-  model: FactorModel,
-  day: MetricsDay,
-): Promise<number> {
-  const factors = model.factors.filter((f) => (FACTOR_COLUMNS as readonly string[]).includes(f.metricColumn));
-  // the day's wide rows (migration 0010): a beta per factor id, null where the factor was skipped
-  const pivot = factors.map((f) => `beta[${Number(f.id)}] AS ${f.metricColumn}`).join(', ');
-  const factorCols = factors.map((f) => f.metricColumn);
-  const columns = [
-    ...SCORED,
-    'company_name',
-    'sector',
-    'industry',
-    ...factorCols,
-    'realized_vol',
-    'specific_vol',
-  ];
-  const scored = [...SCORED, ...factorCols];
-  const res = await client.query(
-    `WITH x AS (
-       SELECT * FROM unnest($2::text[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[])
-         AS x(symbol, current_price, ${PERIODS.join(', ')}, realized_vol)
-     ),
-     b AS (SELECT symbol${pivot ? `, ${pivot}` : ''}, specific_vol FROM symbol_day_factors WHERE calculation_date = $1 AND symbol = ANY($2)),
-     rows AS (
-       SELECT x.symbol, $1::date AS metric_date, x.current_price, ${PERIODS.map((p) => `x.${p}`).join(', ')},
-              cp.market_cap, cp.enterprise_value, cp.pe_ratio, cp.ps_ratio, cp.pb_ratio, cp.company_name, cp.sector, cp.industry,
-              ${factorCols.map((c) => `b.${c}`).join(', ') || 'NULL'}, x.realized_vol, b.specific_vol
-         FROM x LEFT JOIN company_profiles cp ON cp.symbol = x.symbol LEFT JOIN b ON b.symbol = x.symbol
-     )
-     INSERT INTO symbol_daily_metrics AS m (symbol, metric_date, ${columns.join(', ')}, data_quality_score)
-     SELECT rows.*, 100.0 * num_nonnulls(${scored.map((c) => `rows.${c}`).join(', ')}) / ${scored.length} FROM rows
-     ON CONFLICT (symbol, metric_date) DO UPDATE SET
-       ${columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, data_quality_score = EXCLUDED.data_quality_score, updated_at = now()
-     WHERE (${columns.map((c) => `m.${c}`).join(', ')}, m.data_quality_score)
-           IS DISTINCT FROM (${columns.map((c) => `EXCLUDED.${c}`).join(', ')}, EXCLUDED.data_quality_score)`,
-    [day.date, day.symbols, day.currentPrice, ...PERIODS.map((p) => day.returns[p]), day.realizedVol],
-  );
-  return res.rowCount ?? 0;
+  return { days: computed, timings: { loadMs, computeMs: performance.now() - t0 } };
 }
 
 /**
  * `symbol_daily_metrics` of every universe symbol listed on the trading day on or before
- * `requestedDate` (the `metrics run` command): the universe refreshed, one bulk read, one upsert.
+ * `requestedDate` (the `metrics run` command): the universe refreshed, one bulk read,
+ * the day's rows replaced by one DELETE and one binary COPY (write.ts).
  */
 export async function runMetrics(
   db: Kysely<Database>,
@@ -155,10 +109,11 @@ export async function runMetrics(
   await withTransaction(pool, refreshUniverse);
   const loadMs = performance.now() - t0;
   t0 = performance.now();
-  const [day] = await computeMetricsBlock(pool, model, [date], undefined, preloaded);
+  const [day] = (await computeMetricsBlock(pool, model, [date], undefined, preloaded)).days;
+  const joins = await loadMetricsJoins(pool, model, [date], day!.symbols);
   const computeMs = performance.now() - t0;
   t0 = performance.now();
-  const written = await withTransaction(pool, (client) => saveMetricsDay(client, model, day!));
+  const written = await withTransaction(pool, (client) => saveMetricsBlock(client, [day!], joins));
   return {
     requestedDate,
     metricDate: date,
