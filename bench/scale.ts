@@ -27,6 +27,8 @@ import {
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
 const DAYS = 60;
+/** Jobs each worker process runs at once: one, so that n processes are n jobs on the machine's cores. */
+const LOOPS = process.env.BENCH_LOOPS ?? '1';
 
 const { server, done } = await benchServer();
 const children: ChildProcess[] = [];
@@ -55,7 +57,12 @@ try {
       for (let i = 0; i < n; i++)
         children.push(
           spawn(process.execPath, [path.resolve('bin/factor-universe.js'), 'worker'], {
-            env: { ...process.env, FU_DATABASE_URL: url.toString(), FU_DUAL_WRITE: 'false' },
+            env: {
+              ...process.env,
+              FU_DATABASE_URL: url.toString(),
+              FU_DUAL_WRITE: 'false',
+              FU_WORKER_CONCURRENCY: LOOPS,
+            },
             stdio: 'ignore',
           }),
         );
@@ -78,7 +85,7 @@ try {
       await new Promise((r) => setTimeout(r, 1000)); // the stopped workers release their connections
     }
     rows.push({
-      name: `${n} worker process(es): 60-date backfill, wall`,
+      name: `${n} worker process(es) × ${LOOPS} job(s) at once: 60-date backfill, wall`,
       runsMs: walls,
       note: `${jobs} jobs; sum of job durations ${(median(work) / 1000).toFixed(1)} s`,
     });
