@@ -107,7 +107,7 @@ try {
     {
       name: `factors run --date ${DATE} --force, embedded server running (attach)`,
       runsMs: repeat(RUNS, () => timeProcess([...factors, '--force'], attached)),
-      note: `${rows[0]!.n} symbols; target < 0.4 s`,
+      note: `${rows[0]!.n} symbols; target < 0.3 s (issue 18)`,
     },
     {
       name: `factors run --date ${DATE} --force, FU_DATABASE_URL`,
