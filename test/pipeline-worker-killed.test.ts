@@ -41,6 +41,8 @@ describe('a backfill on two worker processes, one killed with SIGKILL', () => {
       FU_DUAL_WRITE: 'true',
       FU_BLOCK_DAYS: '2', // six blocks: work for both workers
       FU_JOB_EXPIRE_SECONDS: '4', // the killed worker's job is retried within seconds
+      // one job at a time per worker: two active jobs are then one in each, so the kill loses one
+      FU_WORKER_CONCURRENCY: '1',
     };
     for (let i = 0; i < 2; i++)
       workers.push(spawn(process.execPath, [cli, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
