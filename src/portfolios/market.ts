@@ -23,10 +23,21 @@ export async function loadMarketView(
     [calendarSymbol, date],
   );
   const prevDate = prev.rows[0]?.d ?? undefined;
-  const { rows } = await pool.query<{ symbol: string; date: string; close: number }>(
-    'SELECT symbol, date::text AS date, close FROM market_data_cache WHERE symbol = ANY($1) AND date = ANY($2)',
-    [symbols, prevDate ? [date, prevDate] : [date]],
-  );
+  // Realised volatilities of D and of prev (an option's delta_prev, METHODOLOGY.md §8) come from the
+  // symbol metrics of those dates when the batch has computed them: one query for both days, read
+  // beside the quotes (neither depends on the other).
+  const days = prevDate ? [date, prevDate] : [date];
+  const [{ rows }, stored] = await Promise.all([
+    pool.query<{ symbol: string; date: string; close: number }>(
+      'SELECT symbol, date::text AS date, close FROM market_data_cache WHERE symbol = ANY($1) AND date = ANY($2)',
+      [symbols, days],
+    ),
+    pool.query<{ symbol: string; d: string; realized_vol: number }>(
+      `SELECT symbol, metric_date::text AS d, realized_vol FROM symbol_daily_metrics
+        WHERE metric_date = ANY($1) AND symbol = ANY($2) AND realized_vol IS NOT NULL`,
+      [days, volSymbols],
+    ),
+  ]);
   const quotes = new Map<string, Quote>();
   for (const r of rows) {
     const q = quotes.get(r.symbol) ?? {};
@@ -34,14 +45,6 @@ export async function loadMarketView(
     else q.prevClose = r.close;
     quotes.set(r.symbol, q);
   }
-  // Realised volatilities of D and of prev (an option's delta_prev, METHODOLOGY.md §8) come from the
-  // symbol metrics of those dates when the batch has computed them: one query for both days.
-  const days = prevDate ? [date, prevDate] : [date];
-  const stored = await pool.query<{ symbol: string; d: string; realized_vol: number }>(
-    `SELECT symbol, metric_date::text AS d, realized_vol FROM symbol_daily_metrics
-      WHERE metric_date = ANY($1) AND symbol = ANY($2) AND realized_vol IS NOT NULL`,
-    [days, volSymbols],
-  );
   const vols = new Map<string, number>();
   const prevVols = new Map<string, number>();
   for (const r of stored.rows) (r.d === date ? vols : prevVols).set(r.symbol, r.realized_vol);

@@ -103,28 +103,29 @@ async function loadInputs(
         .map((p) => p.underlyingSymbol!),
     ),
   ];
-  const market = await loadMarketView(
-    pool,
-    model.settings.calendarSymbol,
-    date,
-    symbols,
-    volSymbols,
-    volatilityWindowDays(model),
-  );
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
-  const symbolBetas =
+  // independent reads, at once: a day's reads are a few milliseconds each, paid 252 times a year
+  const [market, symbolBetas, byPosition] = await Promise.all([
+    loadMarketView(
+      pool,
+      model.settings.calendarSymbol,
+      date,
+      symbols,
+      volSymbols,
+      volatilityWindowDays(model),
+    ),
     readPath === 'position'
-      ? { betasDate: null, betas: new Map() }
-      : await loadSymbolBetas(pool, model, date, betaSymbols);
-  const byPosition =
+      ? { betasDate: null, betas: new Map<string | number, Float64Array>() }
+      : loadSymbolBetas(pool, model, date, betaSymbols),
     readPath === 'symbol'
-      ? new Map()
-      : await loadPositionBetas(
+      ? new Map<string | number, Float64Array>()
+      : loadPositionBetas(
           pool,
           model,
           date,
           positions.map((p) => p.id),
-        );
+        ),
+  ]);
   const sources: BetaSources = { bySymbol: symbolBetas.betas, byPosition };
   return { market, sources, betasDate: readPath === 'position' ? date : symbolBetas.betasDate };
 }
@@ -175,13 +176,15 @@ export async function computePortfolioDay(
   }
   const portfolios = await portfolioQuery.execute();
   const ids = portfolios.map((p) => p.id);
-  const positions = await openPositions(db, date, ids);
-  const previous = o.carried?.snapshots ?? (await previousSnapshots(pool, date, ids));
-  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
-  const benchmarks =
+  // the three reads depend on the portfolios alone: at once
+  const [positions, previous, benchmarks] = await Promise.all([
+    openPositions(db, date, ids),
+    o.carried?.snapshots ?? previousSnapshots(pool, date, ids),
     o.withRisk === false || o.withActive === false
       ? null
-      : await loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY');
+      : loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY'),
+  ]);
+  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
   // no benchmark list when the active numbers are off (bench:limits measures them that way)
   const riskSymbols = [...new Set([...betaSymbols, ...(benchmarks?.symbols ?? [])])];
   if (o.panels && o.panels.settings !== (o.risk ?? DEFAULT_RISK_SETTINGS))
