@@ -20,6 +20,7 @@ import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './a
 import { computeActive, loadActiveInputs, loadBenchmarksFor } from './active-stage.ts';
 import { withBenchmarkPortfolios } from './benchmark-store.ts';
 import { loadMarketView } from './market.ts';
+import type { BlockMarket } from './block-market.ts';
 import { inceptionSql } from './inception.ts';
 import { isOption } from './position.ts';
 import {
@@ -65,6 +66,8 @@ export interface PortfolioRunOptions {
    * portfolio stage's block): its snapshots and exposures are then not read from the database.
    */
   carried?: CarriedDay;
+  /** The market views of the block of days this run is one of (the portfolio stage): one read per block. */
+  market?: BlockMarket;
 }
 
 /** What a computed day hands to the next one, in place of the stored rows it would read. */
@@ -92,6 +95,7 @@ async function loadInputs(
   date: string,
   positions: readonly HeldPosition[],
   readPath: ReadPath,
+  block?: BlockMarket,
 ) {
   const symbols = [
     ...new Set(positions.flatMap((p) => (p.underlyingSymbol ? [p.symbol, p.underlyingSymbol] : [p.symbol]))),
@@ -106,14 +110,16 @@ async function loadInputs(
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
   // independent reads, at once: a day's reads are a few milliseconds each, paid 252 times a year
   const [market, symbolBetas, byPosition] = await Promise.all([
-    loadMarketView(
-      pool,
-      model.settings.calendarSymbol,
-      date,
-      symbols,
-      volSymbols,
-      volatilityWindowDays(model),
-    ),
+    block
+      ? block.view(date, symbols, volSymbols)
+      : loadMarketView(
+          pool,
+          model.settings.calendarSymbol,
+          date,
+          symbols,
+          volSymbols,
+          volatilityWindowDays(model),
+        ),
     readPath === 'position'
       ? { betasDate: null, betas: new Map<string | number, Float64Array>() }
       : loadSymbolBetas(pool, model, date, betaSymbols),
@@ -191,7 +197,7 @@ export async function computePortfolioDay(
     throw new Error("the block's panels were made under other risk settings than the run's");
   // the risk inputs do not depend on the valuation inputs: both reads run at once
   const [{ market, sources, betasDate }, riskContext, activeInputs] = await Promise.all([
-    loadInputs(pool, model, date, positions, readPath),
+    loadInputs(pool, model, date, positions, readPath, o.market),
     o.withRisk === false
       ? null
       : (async () =>
