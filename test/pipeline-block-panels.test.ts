@@ -12,8 +12,9 @@ import { scratchDir } from './helpers/files.ts';
 
 /**
  * The portfolio stage of a backfill reads the 250-day returns and the scenario windows' closes once
- * per block of days (BlockPanels); the risk rows it stores must be exactly those of the day-by-day
- * path, where each day reads its own panel. The backfill runs over blocks of several days and two
+ * per block of days (BlockPanels), computes the block's days in order carrying each day's snapshots
+ * in memory to the next, and writes the whole block at once; the rows it stores must be exactly
+ * those of the day-by-day path, where each day reads its own panel and yesterday's stored snapshot. The backfill runs over blocks of several days and two
  * shards of portfolios; then `runPortfolios` without a block panel recomputes every day in order
  * (each day's equity rolling from the previous day's snapshot, as in the stage) and overwrites the
  * rows; every stored row, compared as text (floats in their shortest exact form), is the same.
@@ -21,8 +22,14 @@ import { scratchDir } from './helpers/files.ts';
 const FROM = '2026-10-16';
 const TO = '2026-10-30';
 const config = { ...loadConfig({}), dualWrite: false, blockDays: 5, portfolioShardSize: 2 };
-/** The rows of a portfolio day's risk, stress, attribution, active numbers and limit checks (table, date column). */
+/**
+ * The rows of a portfolio day (table, date column): position values, exposures and snapshots (the
+ * equity each next day rolls forward from), risk, stress, attribution, active numbers, limit checks.
+ */
 const TABLES = [
+  ['position_daily_values', 'value_date'],
+  ['factor_exposures', 'calculation_date'],
+  ['portfolio_snapshots', 'snapshot_date'],
   ['portfolio_risk', 'calculation_date'],
   ['stress_test_results', 'calculation_date'],
   ['portfolio_attribution', 'calculation_date'],
@@ -51,8 +58,8 @@ async function storedRows(): Promise<Record<string, string[]>> {
   return out;
 }
 
-describe("the portfolio stage's block panels", () => {
-  it('store the same risk rows as reading each day its own panel', async () => {
+describe("the portfolio stage's blocks", () => {
+  it('store the same rows as running each day on its own', async () => {
     const done = await runPipeline(t, config, { from: FROM, to: TO, kind: 'backfill' });
     assert.equal(done.status, 'completed', String(done.error));
     const days = await tradingDays(t.pool, 'SPY', FROM, TO);
@@ -65,6 +72,12 @@ describe("the portfolio stage's block panels", () => {
     const byBlock = await storedRows();
     assert.ok(byBlock.portfolio_risk!.length >= 3 * days.length, 'a report per portfolio and day');
     assert.ok(byBlock.stress_test_results!.length > 0 && byBlock.portfolio_attribution!.length > 0);
+    assert.equal(
+      byBlock.portfolio_snapshots!.length,
+      byBlock.portfolio_risk!.length,
+      'a snapshot per report',
+    );
+    assert.ok(byBlock.position_daily_values!.length > byBlock.portfolio_snapshots!.length);
 
     const model = await loadModel(t.db);
     const risk = riskSettings(config);

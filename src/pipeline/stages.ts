@@ -11,7 +11,8 @@ import type { FetchLike } from '../market/providers/types.ts';
 import { computeLegacyBlock, saveLegacyBlock } from '../legacy/position-exposures.ts';
 import { computeMetricsBlock } from '../metrics/run.ts';
 import { loadMetricsJoins, saveMetricsBlock } from '../metrics/write.ts';
-import { runPortfolios } from '../portfolios/run.ts';
+import { computePortfolioBlock } from '../portfolios/block-run.ts';
+import { savePortfolioRows } from '../portfolios/day-rows.ts';
 import { ridgeFactors } from '../factors/model.ts';
 import { loadPanel } from '../factors/store.ts';
 import { computeRiskModel, stressProxies } from '../risk/model.ts';
@@ -271,24 +272,29 @@ const PORTFOLIOS: Stage = {
       days.map((d) => d.date),
       risk,
     );
-    let positions = 0;
-    const failures: unknown[] = [];
-    // Day by day: each day's equity rolls forward from the snapshot the previous day wrote.
-    for (const day of days) {
-      const r = await runPortfolios(db, pool, {
-        date: day.date,
-        model: day.model,
-        portfolioIds,
-        readPath: config.readPath,
-        maxConcurrentBatches: config.maxConcurrentBatches,
-        risk,
-        panels,
-      });
-      positions += r.positions;
-      failures.push(...r.failures);
-    }
-    if (failures.length > 0) throw new Error(`portfolio batches failed: ${JSON.stringify(failures)}`);
-    return { items: portfolioIds.length, details: { positions, panelReads: panels.reads } };
+    // Day by day in memory (each day's equity rolls forward from the previous day's snapshot), then
+    // the whole block's rows in the engine's transaction: one statement per table, not per day.
+    const block = await computePortfolioBlock(db, pool, days, {
+      portfolioIds,
+      readPath: config.readPath,
+      risk,
+      panels,
+    });
+    // the engine records `details` after `save` returned: the write's time lands in the same record
+    const details: Record<string, number> = {
+      positions: block.positions,
+      panelReads: panels.reads,
+      ...block.timings,
+    };
+    return {
+      items: portfolioIds.length,
+      details,
+      save: async (client) => {
+        const t0 = performance.now();
+        await savePortfolioRows(client, block.rows);
+        details.writeMs = performance.now() - t0;
+      },
+    };
   },
 };
 

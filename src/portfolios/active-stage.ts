@@ -164,22 +164,27 @@ export function limitInputs(
   };
 }
 
-/** Writes a batch's active numbers and replaces its breaches of D, in the batch's transaction. */
+/**
+ * Writes the active numbers and replaces the breaches of some portfolios on one or several dates,
+ * in the caller's transaction (one statement per table whatever the number of dates).
+ */
 export async function saveActive(
   client: pg.ClientBase,
-  date: string,
-  portfolioIds: readonly number[],
-  result: ActiveResult,
+  dated: readonly { date: string; portfolioIds: readonly number[]; result: ActiveResult }[],
 ): Promise<void> {
   await saveActiveDays(
     client,
-    date,
-    portfolioIds.flatMap((id) => result.active.get(id) ?? []),
+    dated.map(({ date, portfolioIds, result }) => ({
+      date,
+      rows: portfolioIds.flatMap((id) => result.active.get(id) ?? []),
+    })),
   );
   await saveBreaches(
     client,
-    date,
-    portfolioIds,
-    portfolioIds.flatMap((id) => result.breaches.get(id) ?? []),
+    dated.map(({ date, portfolioIds, result }) => ({
+      date,
+      portfolioIds,
+      breaches: portfolioIds.flatMap((id) => result.breaches.get(id) ?? []),
+    })),
   );
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { copyBinary, type BinaryColumn } from '../db/copy.ts';
+import { dayKeys, dayKeysCondition } from '../db/day-keys.ts';
 import type { BenchmarkRef, ActiveNumbers } from './benchmark.ts';
 import type { Breach, Limit } from './limits.ts';
 
@@ -71,33 +72,36 @@ const ACTIVE_COLUMNS: readonly BinaryColumn[] = [
 ];
 
 /**
- * Replaces the rows' active numbers of `date` on the caller's transaction: a delete of those
- * portfolios' day, then binary COPY (each row carries a JSON document of ~50 positions' contributions).
+ * Replaces the rows' active numbers of their dates on the caller's transaction: a delete of those
+ * (date, portfolio) pairs, then binary COPY (each row carries a JSON document of ~50 positions'
+ * contributions); one statement each whatever the number of dates.
  */
 export async function saveActiveDays(
   client: pg.ClientBase,
-  date: string,
-  rows: readonly ActiveRow[],
+  dated: readonly { date: string; rows: readonly ActiveRow[] }[],
 ): Promise<void> {
-  if (rows.length === 0) return;
-  await client.query(
-    'DELETE FROM portfolio_active_days WHERE calculation_date = $1 AND portfolio_id = ANY($2)',
-    [date, rows.map((r) => r.portfolioId)],
-  );
+  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.rows.map((r) => r.portfolioId) })));
+  if (keys.ids.length === 0) return;
+  await client.query(`DELETE FROM portfolio_active_days WHERE ${dayKeysCondition('calculation_date', 1)}`, [
+    keys.dates,
+    keys.ids,
+  ]);
   await copyBinary(
     client,
     'portfolio_active_days',
     ACTIVE_COLUMNS,
-    rows.map((r) => [
-      r.portfolioId,
-      date,
-      'symbol' in r.benchmark ? r.benchmark.symbol : null,
-      'portfolio_id' in r.benchmark ? r.benchmark.portfolio_id : null,
-      JSON.stringify(r.activeExposures),
-      r.trackingError,
-      r.activeReturn,
-      JSON.stringify(r.contributions),
-    ]),
+    dated.flatMap(({ date, rows }) =>
+      rows.map((r) => [
+        r.portfolioId,
+        date,
+        'symbol' in r.benchmark ? r.benchmark.symbol : null,
+        'portfolio_id' in r.benchmark ? r.benchmark.portfolio_id : null,
+        JSON.stringify(r.activeExposures),
+        r.trackingError,
+        r.activeReturn,
+        JSON.stringify(r.contributions),
+      ]),
+    ),
   );
 }
 
@@ -119,32 +123,35 @@ export async function loadLimitsOf(pool: pg.Pool, ids: readonly number[]): Promi
 }
 
 /**
- * The breaches of D for these portfolios replace those stored for D (a re-run of D recomputes them;
- * other dates are untouched): once per (limit, date), with the value and the bounds of the run.
+ * The breaches of each date for its portfolios replace those stored for that date (a re-run of D
+ * recomputes them; other dates are untouched): once per (limit, date), with the value and the
+ * bounds of the run. One delete and one insert whatever the number of dates.
  */
 export async function saveBreaches(
   client: pg.ClientBase,
-  date: string,
-  portfolioIds: readonly number[],
-  breaches: readonly Breach[],
+  dated: readonly { date: string; portfolioIds: readonly number[]; breaches: readonly Breach[] }[],
 ): Promise<void> {
-  await client.query(
-    'DELETE FROM portfolio_limit_breaches WHERE breach_date = $1 AND portfolio_id = ANY($2)',
-    [date, portfolioIds],
-  );
-  if (breaches.length === 0) return;
+  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.portfolioIds })));
+  if (keys.ids.length === 0) return;
+  await client.query(`DELETE FROM portfolio_limit_breaches WHERE ${dayKeysCondition('breach_date', 1)}`, [
+    keys.dates,
+    keys.ids,
+  ]);
+  const rows = dated.flatMap(({ date, breaches }) => breaches.map((b) => ({ date, b })));
+  if (rows.length === 0) return;
   await client.query(
     `INSERT INTO portfolio_limit_breaches (limit_id, breach_date, portfolio_id, name, value, lower, upper)
-     SELECT l, $1, p, n, v, lo, up
-       FROM unnest($2::int[], $3::int[], $4::text[], $5::float8[], $6::float8[], $7::float8[]) AS x(l, p, n, v, lo, up)`,
+     SELECT l, d, p, n, v, lo, up
+       FROM unnest($1::date[], $2::int[], $3::int[], $4::text[], $5::float8[], $6::float8[], $7::float8[])
+         AS x(d, l, p, n, v, lo, up)`,
     [
-      date,
-      breaches.map((b) => b.limit_id),
-      breaches.map((b) => b.portfolio_id),
-      breaches.map((b) => b.name),
-      breaches.map((b) => b.value),
-      breaches.map((b) => b.lower),
-      breaches.map((b) => b.upper),
+      rows.map((r) => r.date),
+      rows.map((r) => r.b.limit_id),
+      rows.map((r) => r.b.portfolio_id),
+      rows.map((r) => r.b.name),
+      rows.map((r) => r.b.value),
+      rows.map((r) => r.b.lower),
+      rows.map((r) => r.b.upper),
     ],
   );
 }

@@ -23,28 +23,63 @@ export async function loadMarketView(
     [calendarSymbol, date],
   );
   const prevDate = prev.rows[0]?.d ?? undefined;
-  const { rows } = await pool.query<{ symbol: string; date: string; close: number }>(
-    'SELECT symbol, date::text AS date, close FROM market_data_cache WHERE symbol = ANY($1) AND date = ANY($2)',
-    [symbols, prevDate ? [date, prevDate] : [date]],
-  );
+  // Realised volatilities of D and of prev (an option's delta_prev, METHODOLOGY.md §8) come from the
+  // symbol metrics of those dates when the batch has computed them: one query for both days, read
+  // beside the quotes (neither depends on the other).
+  const days = prevDate ? [date, prevDate] : [date];
+  const [{ rows }, stored] = await Promise.all([
+    pool.query<CloseRow>(
+      'SELECT symbol, date::text AS date, close FROM market_data_cache WHERE symbol = ANY($1) AND date = ANY($2)',
+      [symbols, days],
+    ),
+    pool.query<VolRow>(
+      `SELECT symbol, metric_date::text AS d, realized_vol FROM symbol_daily_metrics
+        WHERE metric_date = ANY($1) AND symbol = ANY($2) AND realized_vol IS NOT NULL`,
+      [days, volSymbols],
+    ),
+  ]);
+  return marketViewOf(pool, calendarSymbol, date, prevDate, rows, stored.rows, volSymbols, volWindowDays);
+}
+
+/** A stored close of a symbol on a day (`date` as text). */
+export interface CloseRow {
+  symbol: string;
+  date: string;
+  close: number;
+}
+
+/** A stored realised volatility of a symbol on a day (`d` as text). */
+export interface VolRow {
+  symbol: string;
+  d: string;
+  realized_vol: number;
+}
+
+/**
+ * The market view of D from its rows, read for this day or for a block of days: `closes` of the
+ * held symbols on D and prev, `storedVols` of the vol symbols on D and prev. Vols the metrics phase
+ * did not store are computed from one read of closes reaching a window before prev.
+ */
+export async function marketViewOf(
+  pool: pg.Pool,
+  calendarSymbol: string,
+  date: string,
+  prevDate: string | undefined,
+  closes: readonly CloseRow[],
+  storedVols: readonly VolRow[],
+  volSymbols: readonly string[],
+  volWindowDays: number,
+): Promise<MarketView> {
   const quotes = new Map<string, Quote>();
-  for (const r of rows) {
+  for (const r of closes) {
     const q = quotes.get(r.symbol) ?? {};
     if (r.date === date) q.close = r.close;
     else q.prevClose = r.close;
     quotes.set(r.symbol, q);
   }
-  // Realised volatilities of D and of prev (an option's delta_prev, METHODOLOGY.md §8) come from the
-  // symbol metrics of those dates when the batch has computed them: one query for both days.
-  const days = prevDate ? [date, prevDate] : [date];
-  const stored = await pool.query<{ symbol: string; d: string; realized_vol: number }>(
-    `SELECT symbol, metric_date::text AS d, realized_vol FROM symbol_daily_metrics
-      WHERE metric_date = ANY($1) AND symbol = ANY($2) AND realized_vol IS NOT NULL`,
-    [days, volSymbols],
-  );
   const vols = new Map<string, number>();
   const prevVols = new Map<string, number>();
-  for (const r of stored.rows) (r.d === date ? vols : prevVols).set(r.symbol, r.realized_vol);
+  for (const r of storedVols) (r.d === date ? vols : prevVols).set(r.symbol, r.realized_vol);
   const missing = volSymbols.filter((s) => !vols.has(s) || (prevDate !== undefined && !prevVols.has(s)));
   if (missing.length > 0) {
     // One read of closes reaching a window before prev serves both windows.

@@ -12,14 +12,15 @@ import {
   DEFAULT_RISK_SETTINGS,
   loadRiskContext,
   riskDays,
+  type CarriedExposures,
   type RiskDay,
   type RiskSettings,
 } from '../risk/report.ts';
-import { saveRiskDays } from '../risk/store.ts';
 import { analysePortfolio, betasFor, type BetaSources, type ReadPath } from './analytics.ts';
-import { computeActive, loadActiveInputs, loadBenchmarksFor, saveActive } from './active-stage.ts';
+import { computeActive, loadActiveInputs, loadBenchmarksFor } from './active-stage.ts';
 import { withBenchmarkPortfolios } from './benchmark-store.ts';
 import { loadMarketView } from './market.ts';
+import type { BlockMarket } from './block-market.ts';
 import { inceptionSql } from './inception.ts';
 import { isOption } from './position.ts';
 import {
@@ -27,9 +28,10 @@ import {
   loadSymbolBetas,
   openPositions,
   previousSnapshots,
-  savePortfolioDays,
   type PortfolioDay,
 } from './store.ts';
+import { savePortfolioRows, type PortfolioDayRows } from './day-rows.ts';
+import type { PreviousDay } from './snapshot.ts';
 import {
   DEFAULT_OPTION_SETTINGS,
   type HeldPosition,
@@ -59,6 +61,21 @@ export interface PortfolioRunOptions {
    * risk settings as `risk`: the 250-day returns come from the block's one read instead of the day's.
    */
   panels?: BlockPanels;
+  /**
+   * The day before `date` as computed in memory by a caller that has not stored it yet (the
+   * portfolio stage's block): its snapshots and exposures are then not read from the database.
+   */
+  carried?: CarriedDay;
+  /** The market views of the block of days this run is one of (the portfolio stage): one read per block. */
+  market?: BlockMarket;
+}
+
+/** What a computed day hands to the next one, in place of the stored rows it would read. */
+export interface CarriedDay {
+  /** Each portfolio's latest snapshot before the next date (equity and cumulative P&L roll forward). */
+  snapshots: ReadonlyMap<number, PreviousDay>;
+  /** The day's symbol-source exposures (attribution); null when the run computed another source. */
+  exposures: CarriedExposures | null;
 }
 
 export interface PortfolioRunResult {
@@ -78,6 +95,7 @@ async function loadInputs(
   date: string,
   positions: readonly HeldPosition[],
   readPath: ReadPath,
+  block?: BlockMarket,
 ) {
   const symbols = [
     ...new Set(positions.flatMap((p) => (p.underlyingSymbol ? [p.symbol, p.underlyingSymbol] : [p.symbol]))),
@@ -89,44 +107,60 @@ async function loadInputs(
         .map((p) => p.underlyingSymbol!),
     ),
   ];
-  const market = await loadMarketView(
-    pool,
-    model.settings.calendarSymbol,
-    date,
-    symbols,
-    volSymbols,
-    volatilityWindowDays(model),
-  );
   const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
-  const symbolBetas =
+  // independent reads, at once: a day's reads are a few milliseconds each, paid 252 times a year
+  const [market, symbolBetas, byPosition] = await Promise.all([
+    block
+      ? block.view(date, symbols, volSymbols)
+      : loadMarketView(
+          pool,
+          model.settings.calendarSymbol,
+          date,
+          symbols,
+          volSymbols,
+          volatilityWindowDays(model),
+        ),
     readPath === 'position'
-      ? { betasDate: null, betas: new Map() }
-      : await loadSymbolBetas(pool, model, date, betaSymbols);
-  const byPosition =
+      ? { betasDate: null, betas: new Map<string | number, Float64Array>() }
+      : loadSymbolBetas(pool, model, date, betaSymbols),
     readPath === 'symbol'
-      ? new Map()
-      : await loadPositionBetas(
+      ? new Map<string | number, Float64Array>()
+      : loadPositionBetas(
           pool,
           model,
           date,
           positions.map((p) => p.id),
-        );
+        ),
+  ]);
   const sources: BetaSources = { bySymbol: symbolBetas.betas, byPosition };
   return { market, sources, betasDate: readPath === 'position' ? date : symbolBetas.betasDate };
 }
 
+/** One date's computed portfolios: what a run writes, and what the next day rolls forward from. */
+export interface ComputedPortfolioDay {
+  date: string;
+  betasDate: string | null;
+  portfolios: number;
+  positions: number;
+  /** The rows of the portfolios the run writes (those asked for), in batches of the given portfolios. */
+  rowsFor(batch: readonly PortfolioDay[]): PortfolioDayRows;
+  /** The days of the portfolios the run writes, in portfolio order. */
+  toWrite: PortfolioDay[];
+  /** What the next date needs of this one (`carried` for the next call). */
+  carry: CarriedDay;
+  timings: { loadMs: number; computeMs: number };
+}
+
 /**
- * P&L, snapshots, Greeks, factor exposures and stress tests of every portfolio for one date. Reads in
- * bulk (positions, quotes, betas: one query each), computes in memory, and writes each batch of
- * portfolios in its own transaction; a failing batch is reported and the others commit.
+ * The one per-day flow of the portfolios: reads in bulk (positions, quotes, betas: one query each),
+ * computes every portfolio's day in memory, and returns its rows unwritten.
  */
-export async function runPortfolios(
+export async function computePortfolioDay(
   db: Kysely<Database>,
   pool: pg.Pool,
   o: PortfolioRunOptions,
-): Promise<PortfolioRunResult> {
+): Promise<ComputedPortfolioDay> {
   const readPath = o.readPath ?? 'symbol';
-  const batchSize = o.batchSize ?? 100;
   const settings = o.options ?? DEFAULT_OPTION_SETTINGS;
   const model = o.model ?? (await loadModel(db));
   const date = o.model ? o.date : await tradingDayOnOrBefore(pool, model.settings.calendarSymbol, o.date);
@@ -148,20 +182,22 @@ export async function runPortfolios(
   }
   const portfolios = await portfolioQuery.execute();
   const ids = portfolios.map((p) => p.id);
-  const positions = await openPositions(db, date, ids);
-  const previous = await previousSnapshots(pool, date, ids);
-  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
-  const benchmarks =
+  // the three reads depend on the portfolios alone: at once
+  const [positions, previous, benchmarks] = await Promise.all([
+    openPositions(db, date, ids),
+    o.carried?.snapshots ?? previousSnapshots(pool, date, ids),
     o.withRisk === false || o.withActive === false
       ? null
-      : await loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY');
+      : loadBenchmarksFor(pool, ids, o.risk?.benchmark ?? 'SPY'),
+  ]);
+  const betaSymbols = [...new Set(positions.map((p) => p.underlyingSymbol ?? p.symbol))];
   // no benchmark list when the active numbers are off (bench:limits measures them that way)
   const riskSymbols = [...new Set([...betaSymbols, ...(benchmarks?.symbols ?? [])])];
   if (o.panels && o.panels.settings !== (o.risk ?? DEFAULT_RISK_SETTINGS))
     throw new Error("the block's panels were made under other risk settings than the run's");
   // the risk inputs do not depend on the valuation inputs: both reads run at once
   const [{ market, sources, betasDate }, riskContext, activeInputs] = await Promise.all([
-    loadInputs(pool, model, date, positions, readPath),
+    loadInputs(pool, model, date, positions, readPath, o.market),
     o.withRisk === false
       ? null
       : (async () =>
@@ -174,6 +210,7 @@ export async function runPortfolios(
             ids,
             o.risk,
             o.panels ? await o.panels.panelFor(date, riskSymbols) : undefined,
+            o.carried?.exposures ?? undefined,
           ))(),
     benchmarks ? loadActiveInputs(pool, model, date, ids, benchmarks) : null,
   ]);
@@ -204,29 +241,70 @@ export async function runPortfolios(
     : null;
   const computeMs = performance.now() - t0;
 
-  t0 = performance.now();
-  const failures: PortfolioRunResult['failures'] = [];
   const source = readPath === 'position' ? 'position' : 'symbol';
-  const batches: PortfolioDay[][] = [];
   const asked = o.portfolioIds ? new Set(o.portfolioIds) : null;
-  const toWrite = asked ? days.filter((d) => asked.has(d.portfolioId)) : days;
-  for (let i = 0; i < toWrite.length; i += batchSize) batches.push(toWrite.slice(i, i + batchSize));
+  const snapshots = new Map(previous);
+  for (const d of days)
+    snapshots.set(d.portfolioId, { equity: d.snapshot.equity, cumulativePnl: d.snapshot.cumulativePnl });
+  // as loadExposuresOn reads them back: by factor name, and no entry without a factor row
+  const exposures: CarriedExposures | null =
+    source === 'symbol'
+      ? {
+          date,
+          byPortfolio: new Map(
+            model.factors.length === 0
+              ? []
+              : days.map((d) => [
+                  d.portfolioId,
+                  {
+                    exposure: new Map(model.factors.map((f, i) => [f.name, d.exposure.exposure[i]!])),
+                    equity: d.snapshot.equity,
+                  },
+                ]),
+          ),
+        }
+      : null;
+  return {
+    date,
+    betasDate,
+    portfolios: portfolios.length,
+    positions: positions.length,
+    toWrite: asked ? days.filter((d) => asked.has(d.portfolioId)) : days,
+    rowsFor: (batch) => ({
+      portfolios: { date, model, betasDate, source, days: batch },
+      risk: riskContext
+        ? {
+            date,
+            riskModel: riskContext.riskModel,
+            days: batch.flatMap((d) => risks.get(d.portfolioId) ?? []),
+          }
+        : null,
+      active: active ? { date, portfolioIds: batch.map((d) => d.portfolioId), result: active } : null,
+    }),
+    carry: { snapshots, exposures },
+    timings: { loadMs, computeMs },
+  };
+}
+
+/**
+ * P&L, snapshots, Greeks, factor exposures and stress tests of every portfolio for one date
+ * (computePortfolioDay), written batch by batch of portfolios, each in its own transaction; a
+ * failing batch is reported and the others commit.
+ */
+export async function runPortfolios(
+  db: Kysely<Database>,
+  pool: pg.Pool,
+  o: PortfolioRunOptions,
+): Promise<PortfolioRunResult> {
+  const batchSize = o.batchSize ?? 100;
+  const day = await computePortfolioDay(db, pool, o);
+  const t0 = performance.now();
+  const failures: PortfolioRunResult['failures'] = [];
+  const batches: PortfolioDay[][] = [];
+  for (let i = 0; i < day.toWrite.length; i += batchSize) batches.push(day.toWrite.slice(i, i + batchSize));
   await runLimited(batches, o.maxConcurrentBatches ?? 5, async (batch) => {
     try {
-      await withTransaction(pool, async (client) => {
-        await savePortfolioDays(client, model, date, betasDate, source, batch);
-        if (riskContext) {
-          const batchRisks = batch.flatMap((d) => risks.get(d.portfolioId) ?? []);
-          await saveRiskDays(client, date, riskContext.riskModel, batchRisks);
-        }
-        if (active)
-          await saveActive(
-            client,
-            date,
-            batch.map((d) => d.portfolioId),
-            active,
-          );
-      });
+      await withTransaction(pool, (client) => savePortfolioRows(client, [day.rowsFor(batch)]));
     } catch (e) {
       failures.push({
         portfolioIds: batch.map((d) => d.portfolioId),
@@ -236,12 +314,12 @@ export async function runPortfolios(
   });
   return {
     requestedDate: o.date,
-    date,
-    betasDate,
-    portfolios: portfolios.length,
-    positions: positions.length,
+    date: day.date,
+    betasDate: day.betasDate,
+    portfolios: day.portfolios,
+    positions: day.positions,
     failures,
-    timings: { loadMs, computeMs, writeMs: performance.now() - t0 },
+    timings: { ...day.timings, writeMs: performance.now() - t0 },
   };
 }
 

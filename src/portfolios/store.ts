@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { copyBinary, type BinaryColumn } from '../db/copy.ts';
+import { dayKeys, dayKeysCondition } from '../db/day-keys.ts';
 import type { Database } from '../db/schema.ts';
 import type { FactorModel } from '../factors/model.ts';
 import type { PortfolioExposure } from './exposures.ts';
@@ -145,56 +146,65 @@ export interface PortfolioDay {
   exposure: PortfolioExposure;
 }
 
+/** One date's computed portfolio days, with what their rows record beside them. */
+export interface DatedPortfolioDays {
+  date: string;
+  model: FactorModel;
+  betasDate: string | null;
+  source: 'symbol' | 'position';
+  days: readonly PortfolioDay[];
+}
+
 /**
- * Writes the results of a batch of portfolios for one date in the caller's transaction: position
- * values replaced by a delete and a binary COPY, the other tables as bulk upserts (one statement each).
+ * Writes the results of portfolios on one or several dates in the caller's transaction, one
+ * statement per table whatever the number of dates: position values replaced by a delete of the
+ * (date, portfolio) pairs and a binary COPY, the other tables as bulk upserts.
  */
 export async function savePortfolioDays(
   client: pg.ClientBase,
-  model: FactorModel,
-  date: string,
-  betasDate: string | null,
-  source: 'symbol' | 'position',
-  days: readonly PortfolioDay[],
+  dated: readonly DatedPortfolioDays[],
 ): Promise<void> {
-  const ids = days.map((d) => d.portfolioId);
-  await client.query('DELETE FROM position_daily_values WHERE value_date = $1 AND portfolio_id = ANY($2)', [
-    date,
-    ids,
+  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.days.map((d) => d.portfolioId) })));
+  if (keys.ids.length === 0) return;
+  await client.query(`DELETE FROM position_daily_values WHERE ${dayKeysCondition('value_date', 1)}`, [
+    keys.dates,
+    keys.ids,
   ]);
   await copyBinary(
     client,
     'position_daily_values',
     POSITION_VALUE_COLUMNS,
-    days.flatMap((d) =>
-      d.values.map((v) => [
-        v.positionId,
-        date,
-        d.portfolioId,
-        v.price,
-        v.marketValue,
-        v.exposure,
-        v.exposure === null ? null : v.exposure / d.snapshot.equity,
-        v.option?.delta ?? null,
-        v.option?.gamma ?? null,
-        v.option?.vega ?? null,
-        v.option?.theta ?? null,
-        v.option?.vol ?? null,
-        v.option?.volSource ?? null,
-        v.option?.years ?? null,
-        v.pnl,
-        v.pnlMethod,
-      ]),
+    dated.flatMap(({ date, days }) =>
+      days.flatMap((d) =>
+        d.values.map((v) => [
+          v.positionId,
+          date,
+          d.portfolioId,
+          v.price,
+          v.marketValue,
+          v.exposure,
+          v.exposure === null ? null : v.exposure / d.snapshot.equity,
+          v.option?.delta ?? null,
+          v.option?.gamma ?? null,
+          v.option?.vega ?? null,
+          v.option?.theta ?? null,
+          v.option?.vol ?? null,
+          v.option?.volSource ?? null,
+          v.option?.years ?? null,
+          v.pnl,
+          v.pnlMethod,
+        ]),
+      ),
     ),
   );
-  const snaps = days.map((d) => d.snapshot);
+  const snaps = dated.flatMap(({ days }) => days.map((d) => d.snapshot));
   await client.query(
     `INSERT INTO portfolio_snapshots AS s (portfolio_id, snapshot_date, equity, total_value, cash, long_exposure, short_exposure,
        gross_exposure, net_exposure, daily_pnl, daily_return, cumulative_pnl, portfolio_delta, positions_count, missing_prices)
-     SELECT id, $1, e, tv, c, le, se, ge, ne, dp, dr, cp, pd, n, mp
-       FROM unnest($2::int[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[],
+     SELECT id, d, e, tv, c, le, se, ge, ne, dp, dr, cp, pd, n, mp
+       FROM unnest($1::date[], $2::int[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[],
                    $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::int[], $15::jsonb[])
-         AS x(id, e, tv, c, le, se, ge, ne, dp, dr, cp, pd, n, mp)
+         AS x(d, id, e, tv, c, le, se, ge, ne, dp, dr, cp, pd, n, mp)
      ON CONFLICT (portfolio_id, snapshot_date) DO UPDATE SET
        equity = EXCLUDED.equity, total_value = EXCLUDED.total_value, cash = EXCLUDED.cash,
        long_exposure = EXCLUDED.long_exposure, short_exposure = EXCLUDED.short_exposure,
@@ -203,8 +213,8 @@ export async function savePortfolioDays(
        portfolio_delta = EXCLUDED.portfolio_delta, positions_count = EXCLUDED.positions_count,
        missing_prices = EXCLUDED.missing_prices, computed_at = now()`,
     [
-      date,
-      ids,
+      keys.dates,
+      keys.ids,
       snaps.map((s) => s.equity),
       snaps.map((s) => s.totalValue),
       snaps.map((s) => s.cash),
@@ -220,32 +230,38 @@ export async function savePortfolioDays(
       snaps.map((s) => JSON.stringify(s.missingPrices)),
     ],
   );
-  const exp = days.flatMap((d) =>
-    model.factors.map((f, i) => ({
-      portfolioId: d.portfolioId,
-      factorId: f.id,
-      value: d.exposure.exposure[i]!,
-      dollar: d.exposure.dollar[i]!,
-      equity: d.snapshot.equity,
-      total: d.snapshot.positionsCount,
-      missing: JSON.stringify(
-        d.exposure.missing[i]!.map((m) => ({ position_id: m.positionId, symbol: m.symbol })),
-      ),
-    })),
+  const exp = dated.flatMap(({ date, model, betasDate, source, days }) =>
+    days.flatMap((d) =>
+      model.factors.map((f, i) => ({
+        date,
+        source,
+        betasDate,
+        portfolioId: d.portfolioId,
+        factorId: f.id,
+        value: d.exposure.exposure[i]!,
+        dollar: d.exposure.dollar[i]!,
+        equity: d.snapshot.equity,
+        total: d.snapshot.positionsCount,
+        missing: JSON.stringify(
+          d.exposure.missing[i]!.map((m) => ({ position_id: m.positionId, symbol: m.symbol })),
+        ),
+      })),
+    ),
   );
   await client.query(
     `INSERT INTO factor_exposures AS e (portfolio_id, factor_id, calculation_date, source, exposure_value, exposure_dollar,
        equity, betas_date, positions_total, positions_missing)
-     SELECT p, f, $1, $2, v, d, eq, $3, n, m
-       FROM unnest($4::int[], $5::int2[], $6::float8[], $7::float8[], $8::float8[], $9::int[], $10::jsonb[]) AS x(p, f, v, d, eq, n, m)
+     SELECT p, f, d, s, v, dl, eq, bd, n, m
+       FROM unnest($1::date[], $2::text[], $3::date[], $4::int[], $5::int2[], $6::float8[], $7::float8[], $8::float8[],
+                   $9::int[], $10::jsonb[]) AS x(d, s, bd, p, f, v, dl, eq, n, m)
      ON CONFLICT (portfolio_id, factor_id, calculation_date, source) DO UPDATE SET
        exposure_value = EXCLUDED.exposure_value, exposure_dollar = EXCLUDED.exposure_dollar, equity = EXCLUDED.equity,
        betas_date = EXCLUDED.betas_date, positions_total = EXCLUDED.positions_total,
        positions_missing = EXCLUDED.positions_missing, computed_at = now()`,
     [
-      date,
-      source,
-      betasDate,
+      exp.map((e) => e.date),
+      exp.map((e) => e.source),
+      exp.map((e) => e.betasDate),
       exp.map((e) => e.portfolioId),
       exp.map((e) => e.factorId),
       exp.map((e) => e.value),

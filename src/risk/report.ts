@@ -60,10 +60,19 @@ export interface RiskContext {
 }
 
 /**
+ * The symbol-source exposures and equity of portfolios on `date`, computed by the caller and not yet
+ * stored (the portfolio stage writes a whole block at once): what `loadExposuresOn` would read.
+ */
+export interface CarriedExposures {
+  date: string;
+  byPortfolio: RiskContext['previous'];
+}
+
+/**
  * Everything the risk reports of `date` need: the day's panel (risk model, betas and specific vols
  * of every symbol held plus the proxies, `HISTORICAL_DAYS` returns of the same, the scenario
  * windows' closes), read here in bulk or given (a panel held in memory), and the exposures of the
- * previous trading day. Null when no risk model can be formed.
+ * previous trading day, read or `carried` when they are of that day. Null when no risk model can be formed.
  */
 export async function loadRiskContext(
   db: Parameters<typeof runRiskModel>[0],
@@ -74,13 +83,21 @@ export async function loadRiskContext(
   portfolioIds: readonly number[],
   settings: RiskSettings = DEFAULT_RISK_SETTINGS,
   held?: DayPanel | null,
+  carried?: CarriedExposures,
 ): Promise<RiskContext | null> {
   const panel = held !== undefined ? held : await loadDayPanel(db, pool, model, date, settings, betaSymbols);
   if (!panel) return null;
   const h = panel.history;
   const prevDate = h.dates.length > 1 ? h.dates[h.dates.length - 2]! : undefined;
-  const previous =
-    prevDate && portfolioIds.length > 0 ? await loadExposuresOn(pool, prevDate, portfolioIds) : new Map();
+  let previous: RiskContext['previous'] = new Map();
+  if (prevDate && portfolioIds.length > 0) {
+    if (carried?.date === prevDate)
+      for (const id of portfolioIds) {
+        const e = carried.byPortfolio.get(id);
+        if (e) previous.set(id, e);
+      }
+    else previous = await loadExposuresOn(pool, prevDate, portfolioIds);
+  }
   return riskContextOf(model, panel, betaSymbols, previous);
 }
 

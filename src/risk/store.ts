@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { addDays } from '../dates.ts';
 import { copyBinary, type BinaryColumn } from '../db/copy.ts';
+import { dayKeys, dayKeysCondition } from '../db/day-keys.ts';
 import { loadCloses } from '../market/closes.ts';
 import { riskDollars } from './portfolio.ts';
 import type { RiskDay, RiskModel } from './types.ts';
@@ -306,85 +307,93 @@ const ATTRIBUTION_COLUMNS: readonly BinaryColumn[] = [
   { name: 'specific_pnl', type: 'float8' },
 ];
 
+/** One date's risk days, with the risk model they were computed under. */
+export interface DatedRiskDays {
+  date: string;
+  riskModel: RiskModel;
+  days: readonly RiskDay[];
+}
+
 /**
- * Writes a batch of portfolios' risk, VaR, hedges, stress results and attribution for one date, on
- * the caller's transaction: the batch's rows of the date are deleted, then written with binary COPY
- * (a run writes ~10 stress rows and three JSON documents per portfolio; COPY skips the per-row
- * upsert and the text parsing of numbers). A portfolio whose day now has no attribution loses the
- * old one, as a recomputation should.
+ * Writes portfolios' risk, VaR, hedges, stress results and attribution of one or several dates, on
+ * the caller's transaction: the (date, portfolio) pairs' rows are deleted, then written with binary
+ * COPY, one statement per table whatever the number of dates (a run writes ~10 stress rows and
+ * three JSON documents per portfolio; COPY skips the per-row upsert and the text parsing of
+ * numbers). A portfolio whose day now has no attribution loses the old one, as a recomputation should.
  */
-export async function saveRiskDays(
-  client: pg.ClientBase,
-  date: string,
-  riskModel: RiskModel,
-  days: readonly RiskDay[],
-): Promise<void> {
-  if (days.length === 0) return;
-  const ids = days.map((d) => d.portfolioId);
+export async function saveRiskDays(client: pg.ClientBase, dated: readonly DatedRiskDays[]): Promise<void> {
+  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.days.map((d) => d.portfolioId) })));
+  if (keys.ids.length === 0) return;
   for (const table of ['portfolio_risk', 'stress_test_results', 'portfolio_attribution'])
-    await client.query(`DELETE FROM ${table} WHERE calculation_date = $1 AND portfolio_id = ANY($2)`, [
-      date,
-      ids,
+    await client.query(`DELETE FROM ${table} WHERE ${dayKeysCondition('calculation_date', 1)}`, [
+      keys.dates,
+      keys.ids,
     ]);
   await copyBinary(
     client,
     'portfolio_risk',
     RISK_COLUMNS,
-    days.map((d) => [
-      d.portfolioId,
-      date,
-      riskModel.date,
-      riskModel.halfLife,
-      d.risk.equity,
-      d.risk.total_risk,
-      d.risk.factor_risk,
-      d.risk.specific_risk,
-      d.risk.tracking_error,
-      JSON.stringify({
-        benchmark: d.risk.benchmark,
-        factors: d.risk.factors,
-        symbols: d.risk.symbols,
-        positions: d.risk.positions,
-        missing: d.risk.missing,
-      }),
-      JSON.stringify(d.var),
-      JSON.stringify(d.hedges),
-    ]),
+    dated.flatMap(({ date, riskModel, days }) =>
+      days.map((d) => [
+        d.portfolioId,
+        date,
+        riskModel.date,
+        riskModel.halfLife,
+        d.risk.equity,
+        d.risk.total_risk,
+        d.risk.factor_risk,
+        d.risk.specific_risk,
+        d.risk.tracking_error,
+        JSON.stringify({
+          benchmark: d.risk.benchmark,
+          factors: d.risk.factors,
+          symbols: d.risk.symbols,
+          positions: d.risk.positions,
+          missing: d.risk.missing,
+        }),
+        JSON.stringify(d.var),
+        JSON.stringify(d.hedges),
+      ]),
+    ),
   );
   await copyBinary(
     client,
     'stress_test_results',
     STRESS_COLUMNS,
-    days.flatMap((d) =>
-      d.stress.map((s) => [
-        d.portfolioId,
-        s.scenario,
-        date,
-        s.pnl,
-        s.pnl_percent,
-        JSON.stringify(s.shocks),
-        s.kind,
-        s.status,
-        s.reason ?? null,
-      ]),
+    dated.flatMap(({ date, days }) =>
+      days.flatMap((d) =>
+        d.stress.map((s) => [
+          d.portfolioId,
+          s.scenario,
+          date,
+          s.pnl,
+          s.pnl_percent,
+          JSON.stringify(s.shocks),
+          s.kind,
+          s.status,
+          s.reason ?? null,
+        ]),
+      ),
     ),
   );
   await copyBinary(
     client,
     'portfolio_attribution',
     ATTRIBUTION_COLUMNS,
-    days.flatMap((d) =>
-      d.attribution === null
-        ? []
-        : [
-            [
-              d.portfolioId,
-              date,
-              d.attribution.daily_pnl,
-              JSON.stringify(d.attribution.factor_pnl),
-              d.attribution.specific_pnl,
+    dated.flatMap(({ date, days }) =>
+      days.flatMap((d) =>
+        d.attribution === null
+          ? []
+          : [
+              [
+                d.portfolioId,
+                date,
+                d.attribution.daily_pnl,
+                JSON.stringify(d.attribution.factor_pnl),
+                d.attribution.specific_pnl,
+              ],
             ],
-          ],
+      ),
     ),
   );
 }
