@@ -257,6 +257,8 @@ const PORTFOLIOS: Stage = {
     'stress_test_results',
     'portfolio_risk',
     'portfolio_attribution',
+    'portfolio_active_days',
+    'portfolio_limit_breaches',
   ],
   scope: 'block',
   sequential: true,
