@@ -1,31 +1,48 @@
-/**
- * Rows keyed by (date, portfolio): a writer of several dates deletes exactly the (date, portfolio)
- * pairs it rewrites, in one statement, as the one-date writers did date by date (a portfolio that
- * has no row of a date keeps what is stored for that date).
- */
+import type pg from 'pg';
 
-export interface DayKeys {
-  dates: string[];
-  ids: number[];
+/**
+ * Rows keyed by (date, key): a symbol (`symbol_day_factors`, `symbol_daily_metrics`) or a portfolio
+ * (the portfolio stage's tables). A writer of several dates deletes exactly the (date, key) pairs it
+ * rewrites, in one statement, before its COPY: a key that has no row of a date keeps what is stored
+ * for that date (another shard's, another batch's).
+ */
+export interface KeyedTable {
+  /** Table and column names: constants of the calling module, never input. */
+  table: string;
+  dateColumn: string;
+  keyColumn: string;
+  keyType: 'text' | 'int4';
 }
 
-/** The pairs as two parallel arrays (one query parameter each). */
-export function dayKeys(entries: readonly { date: string; ids: readonly number[] }[]): DayKeys {
-  const out: DayKeys = { dates: [], ids: [] };
-  for (const e of entries)
-    for (const id of e.ids) {
-      out.dates.push(e.date);
-      out.ids.push(id);
+/** Deletes the rows of each date's keys; returns the number of (date, key) pairs given. */
+export async function deleteDayKeys(
+  client: pg.ClientBase,
+  t: KeyedTable,
+  days: readonly { date: string; keys: readonly (string | number)[] }[],
+): Promise<number> {
+  const dates: string[] = [];
+  const keys: (string | number)[] = [];
+  for (const d of days)
+    for (const k of d.keys) {
+      dates.push(d.date);
+      keys.push(k);
     }
-  return out;
-}
-
-/**
- * The WHERE condition matching the pairs given as parameters $n (dates) and $n+1 (ids). The two
- * `= ANY` filters let the planner use the tables' date and portfolio indexes; the pair test keeps
- * the deletion to exactly the pairs.
- */
-export function dayKeysCondition(dateColumn: string, n: number): string {
-  return `${dateColumn} = ANY($${n}::date[]) AND portfolio_id = ANY($${n + 1}::int[])
-     AND (${dateColumn}, portfolio_id) IN (SELECT * FROM unnest($${n}::date[], $${n + 1}::int[]))`;
+  if (keys.length === 0) return 0;
+  const set = (ks: readonly (string | number)[]) => [...new Set(ks.map(String))].sort().join('\n');
+  const first = set(days[0]!.keys);
+  if (days.every((d) => set(d.keys) === first))
+    // every date has the same keys (the usual case): their cross product is exactly the pairs, so
+    // two `= ANY` filters on the tables' date and key indexes, no pair test
+    await client.query(
+      `DELETE FROM ${t.table} WHERE ${t.dateColumn} = ANY($1::date[]) AND ${t.keyColumn} = ANY($2::${t.keyType}[])`,
+      [days.map((d) => d.date), days[0]!.keys],
+    );
+  else
+    // the `= ANY` filters let the planner use the indexes; the pair test keeps the deletion to the pairs
+    await client.query(
+      `DELETE FROM ${t.table} WHERE ${t.dateColumn} = ANY($1::date[]) AND ${t.keyColumn} = ANY($2::${t.keyType}[])
+         AND (${t.dateColumn}, ${t.keyColumn}) IN (SELECT * FROM unnest($1::date[], $2::${t.keyType}[]))`,
+      [dates, keys],
+    );
+  return keys.length;
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { copyBinary, type BinaryColumn } from '../db/copy.ts';
+import { deleteDayKeys } from '../db/day-keys.ts';
 import type { QualityFlag } from '../db/schema.ts';
 import type { BetaResult, BetaSkip, SkipReason, SpecificResult } from './engine.ts';
 
@@ -121,37 +122,21 @@ export async function saveFactorDays(
   width: number,
   replaceSymbols?: readonly string[],
 ): Promise<number> {
-  const dates: string[] = [];
-  const syms: string[] = [];
-  const perDay: string[] = [];
-  for (const day of days) {
+  const keys = days.map((day) => {
     const seen = new Set<string>(replaceSymbols);
     for (const x of day.results) seen.add(x.symbol);
     for (const x of day.skips) seen.add(x.symbol);
     for (const x of day.specific) seen.add(x.symbol);
-    for (const s of seen) {
-      dates.push(day.date);
-      syms.push(s);
-    }
-    perDay.push([...seen].sort().join('\n'));
-  }
-  if (dates.length === 0) return 0;
-  const dayDates = days.map((d) => d.date);
-  const sorted = [...dayDates].sort();
+    return { date: day.date, keys: [...seen] };
+  });
+  if (keys.every((k) => k.keys.length === 0)) return 0;
+  const sorted = days.map((d) => d.date).sort();
   await client.query('SELECT fu_ensure_factor_partitions($1, $2)', [sorted[0], sorted.at(-1)]);
-  if (perDay.every((p) => p === perDay[0]))
-    // every day of the block has the same symbols (the usual case): one range of the date-first key
-    // per day, no join
-    await client.query(
-      'DELETE FROM symbol_day_factors WHERE calculation_date = ANY($1::date[]) AND symbol = ANY($2::text[])',
-      [dayDates, perDay[0]!.split('\n')],
-    );
-  else
-    await client.query(
-      `DELETE FROM symbol_day_factors t USING unnest($1::date[], $2::text[]) AS x(d, s)
-        WHERE t.calculation_date = x.d AND t.symbol = x.s`,
-      [dates, syms],
-    );
+  await deleteDayKeys(
+    client,
+    { table: 'symbol_day_factors', dateColumn: 'calculation_date', keyColumn: 'symbol', keyType: 'text' },
+    keys,
+  );
   let n = 0;
   await copyBinary(client, 'symbol_day_factors', COLUMNS, {
     *[Symbol.iterator]() {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { copyBinary, type BinaryCell, type BinaryColumn } from '../db/copy.ts';
+import { deleteDayKeys } from '../db/day-keys.ts';
 import type { FactorModel } from '../factors/model.ts';
 import { FACTOR_COLUMNS } from './columns.ts';
 import { PERIODS } from './returns.ts';
@@ -180,28 +181,12 @@ export async function saveMetricsBlock(
   days: readonly MetricsDay[],
   joins: MetricsJoins,
 ): Promise<number> {
-  const symbols: string[] = [];
-  const dates: string[] = [];
-  for (const day of days)
-    for (const s of day.symbols) {
-      symbols.push(s);
-      dates.push(day.date);
-    }
-  if (symbols.length === 0) return 0;
-  const perDay = days.map((d) => d.symbols.join('\n'));
-  if (perDay.every((p) => p === perDay[0]))
-    // every day has the same symbols (the usual case): the days' ranges of the date index, no join
-    // (the join's plan cost ~50 ms a block on the 2024 backfill, even with nothing to delete)
-    await client.query(
-      'DELETE FROM symbol_daily_metrics WHERE metric_date = ANY($1::date[]) AND symbol = ANY($2::text[])',
-      [days.map((d) => d.date), days[0]!.symbols],
-    );
-  else
-    await client.query(
-      `DELETE FROM symbol_daily_metrics m USING unnest($1::text[], $2::date[]) AS k(symbol, d)
-        WHERE m.symbol = k.symbol AND m.metric_date = k.d`,
-      [symbols, dates],
-    );
+  const pairs = await deleteDayKeys(
+    client,
+    { table: 'symbol_daily_metrics', dateColumn: 'metric_date', keyColumn: 'symbol', keyType: 'text' },
+    days.map((d) => ({ date: d.date, keys: d.symbols })),
+  );
+  if (pairs === 0) return 0;
   await copyBinary(client, 'symbol_daily_metrics', columns(joins), rows(days, joins));
-  return symbols.length;
+  return pairs;
 }

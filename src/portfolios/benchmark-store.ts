@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { copyBinary, type BinaryColumn } from '../db/copy.ts';
-import { dayKeys, dayKeysCondition } from '../db/day-keys.ts';
+import { deleteDayKeys } from '../db/day-keys.ts';
 import type { BenchmarkRef, ActiveNumbers } from './benchmark.ts';
 import type { Breach, Limit } from './limits.ts';
 
@@ -80,12 +80,17 @@ export async function saveActiveDays(
   client: pg.ClientBase,
   dated: readonly { date: string; rows: readonly ActiveRow[] }[],
 ): Promise<void> {
-  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.rows.map((r) => r.portfolioId) })));
-  if (keys.ids.length === 0) return;
-  await client.query(`DELETE FROM portfolio_active_days WHERE ${dayKeysCondition('calculation_date', 1)}`, [
-    keys.dates,
-    keys.ids,
-  ]);
+  const pairs = await deleteDayKeys(
+    client,
+    {
+      table: 'portfolio_active_days',
+      dateColumn: 'calculation_date',
+      keyColumn: 'portfolio_id',
+      keyType: 'int4',
+    },
+    dated.map((e) => ({ date: e.date, keys: e.rows.map((r) => r.portfolioId) })),
+  );
+  if (pairs === 0) return;
   await copyBinary(
     client,
     'portfolio_active_days',
@@ -131,12 +136,17 @@ export async function saveBreaches(
   client: pg.ClientBase,
   dated: readonly { date: string; portfolioIds: readonly number[]; breaches: readonly Breach[] }[],
 ): Promise<void> {
-  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.portfolioIds })));
-  if (keys.ids.length === 0) return;
-  await client.query(`DELETE FROM portfolio_limit_breaches WHERE ${dayKeysCondition('breach_date', 1)}`, [
-    keys.dates,
-    keys.ids,
-  ]);
+  const pairs = await deleteDayKeys(
+    client,
+    {
+      table: 'portfolio_limit_breaches',
+      dateColumn: 'breach_date',
+      keyColumn: 'portfolio_id',
+      keyType: 'int4',
+    },
+    dated.map((e) => ({ date: e.date, keys: e.portfolioIds })),
+  );
+  if (pairs === 0) return;
   const rows = dated.flatMap(({ date, breaches }) => breaches.map((b) => ({ date, b })));
   if (rows.length === 0) return;
   await client.query(

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { copyBinary, type BinaryColumn } from '../db/copy.ts';
-import { dayKeys, dayKeysCondition } from '../db/day-keys.ts';
+import { deleteDayKeys } from '../db/day-keys.ts';
 import type { Database } from '../db/schema.ts';
 import type { FactorModel } from '../factors/model.ts';
 import type { PortfolioExposure } from './exposures.ts';
@@ -164,12 +164,12 @@ export async function savePortfolioDays(
   client: pg.ClientBase,
   dated: readonly DatedPortfolioDays[],
 ): Promise<void> {
-  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.days.map((d) => d.portfolioId) })));
-  if (keys.ids.length === 0) return;
-  await client.query(`DELETE FROM position_daily_values WHERE ${dayKeysCondition('value_date', 1)}`, [
-    keys.dates,
-    keys.ids,
-  ]);
+  const pairs = await deleteDayKeys(
+    client,
+    { table: 'position_daily_values', dateColumn: 'value_date', keyColumn: 'portfolio_id', keyType: 'int4' },
+    dated.map((e) => ({ date: e.date, keys: e.days.map((d) => d.portfolioId) })),
+  );
+  if (pairs === 0) return;
   await copyBinary(
     client,
     'position_daily_values',
@@ -197,7 +197,9 @@ export async function savePortfolioDays(
       ),
     ),
   );
-  const snaps = dated.flatMap(({ days }) => days.map((d) => d.snapshot));
+  const snaps = dated.flatMap(({ date, days }) =>
+    days.map((d) => ({ date, id: d.portfolioId, ...d.snapshot })),
+  );
   await client.query(
     `INSERT INTO portfolio_snapshots AS s (portfolio_id, snapshot_date, equity, total_value, cash, long_exposure, short_exposure,
        gross_exposure, net_exposure, daily_pnl, daily_return, cumulative_pnl, portfolio_delta, positions_count, missing_prices)
@@ -213,8 +215,8 @@ export async function savePortfolioDays(
        portfolio_delta = EXCLUDED.portfolio_delta, positions_count = EXCLUDED.positions_count,
        missing_prices = EXCLUDED.missing_prices, computed_at = now()`,
     [
-      keys.dates,
-      keys.ids,
+      snaps.map((s) => s.date),
+      snaps.map((s) => s.id),
       snaps.map((s) => s.equity),
       snaps.map((s) => s.totalValue),
       snaps.map((s) => s.cash),

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { addDays } from '../dates.ts';
 import { copyBinary, type BinaryColumn } from '../db/copy.ts';
-import { dayKeys, dayKeysCondition } from '../db/day-keys.ts';
+import { deleteDayKeys } from '../db/day-keys.ts';
 import { loadCloses } from '../market/closes.ts';
 import { riskDollars } from './portfolio.ts';
 import type { RiskDay, RiskModel } from './types.ts';
@@ -322,13 +322,14 @@ export interface DatedRiskDays {
  * numbers). A portfolio whose day now has no attribution loses the old one, as a recomputation should.
  */
 export async function saveRiskDays(client: pg.ClientBase, dated: readonly DatedRiskDays[]): Promise<void> {
-  const keys = dayKeys(dated.map((e) => ({ date: e.date, ids: e.days.map((d) => d.portfolioId) })));
-  if (keys.ids.length === 0) return;
+  const keys = dated.map((e) => ({ date: e.date, keys: e.days.map((d) => d.portfolioId) }));
+  if (keys.every((k) => k.keys.length === 0)) return;
   for (const table of ['portfolio_risk', 'stress_test_results', 'portfolio_attribution'])
-    await client.query(`DELETE FROM ${table} WHERE ${dayKeysCondition('calculation_date', 1)}`, [
-      keys.dates,
-      keys.ids,
-    ]);
+    await deleteDayKeys(
+      client,
+      { table, dateColumn: 'calculation_date', keyColumn: 'portfolio_id', keyType: 'int4' },
+      keys,
+    );
   await copyBinary(
     client,
     'portfolio_risk',
